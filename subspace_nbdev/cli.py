@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['make_readme', 'snp_readme']
 
-# %% ../nbs/11_cli.ipynb #a22ccaf2
+# %% ../nbs/11_cli.ipynb #2beac4f0
 import json, re
 from pathlib import Path
 from fastcore.script import call_parse, Param, store_true
 
-# %% ../nbs/11_cli.ipynb #b0410c1b
+# %% ../nbs/11_cli.ipynb #54cd6efa
 def _directives(src:str):
     "The `#| key: value` directives at the top of a cell, and the remaining source"
     lines, dirs = src.splitlines(), {}
@@ -28,14 +28,18 @@ def _output_md(out) -> str:
         return f"```\n{''.join(data['text/plain']).rstrip()}\n```"
     return ''
 
-# %% ../nbs/11_cli.ipynb #61822e89
+def _rebase_images(md:str, prefix:str='nbs/') -> str:
+    "Point relative image links, written from `nbs/`, at the same files from the repository root"
+    return re.sub(r'(!\[[^\]]*\]\()(?!https?://|/)([^)]+\))', rf'\g<1>{prefix}\2', md)
+
+# %% ../nbs/11_cli.ipynb #1754872b
 def make_readme(nb:str|Path='nbs/index.ipynb', # the notebook to render
                ) -> str: # the README's markdown
     "Render the index notebook as the README's markdown"
     cells, parts = json.loads(Path(nb).read_text())['cells'], []
     for cell in cells:
         src = ''.join(cell['source'])
-        if cell['cell_type'] == 'markdown': parts.append(src.strip()); continue
+        if cell['cell_type'] == 'markdown': parts.append(_rebase_images(src.strip())); continue
         if cell['cell_type'] != 'code': continue
         dirs, code = _directives(src)
         if 'hide' in dirs or 'export' in dirs or 'exporti' in dirs: continue
@@ -44,7 +48,7 @@ def make_readme(nb:str|Path='nbs/index.ipynb', # the notebook to render
     text = '\n\n'.join(p for p in parts if p) + '\n'
     return "<!-- Generated from nbs/index.ipynb by `snp-readme`: edit the notebook, not this file. -->\n\n" + text
 
-# %% ../nbs/11_cli.ipynb #23be7f44
+# %% ../nbs/11_cli.ipynb #fea9756e
 @call_parse
 def snp_readme(nb:str='nbs/index.ipynb', # the index notebook
                dest:str='README.md', # where to write the README
