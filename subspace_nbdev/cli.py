@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['make_readme', 'write_readme', 'cli_parser', 'snp_reproduce', 'snp_imagenet', 'snp_bench', 'snp_readme']
 
-# %% ../nbs/11_cli.ipynb #aa2860a7
+# %% ../nbs/11_cli.ipynb #83a66a83
 import argparse, inspect, json, re, types, typing
 from pathlib import Path
 from fastcore.docments import docments
 
-# %% ../nbs/11_cli.ipynb #0271850c
+# %% ../nbs/11_cli.ipynb #c4d538ce
 def _directives(src:str):
     "The `#| key: value` directives at the top of a cell, and the remaining source"
     lines, dirs = src.splitlines(), {}
@@ -32,7 +32,7 @@ def _rebase_images(md:str, prefix:str='nbs/') -> str:
     "Point relative image links, written from `nbs/`, at the same files from the repository root"
     return re.sub(r'(!\[[^\]]*\]\()(?!https?://|/)([^)]+\))', rf'\g<1>{prefix}\2', md)
 
-# %% ../nbs/11_cli.ipynb #72304a3a
+# %% ../nbs/11_cli.ipynb #12c1df03
 def make_readme(nb:str|Path='nbs/index.ipynb', # the notebook to render
                ) -> str: # the README's markdown
     "Render the index notebook as the README's markdown"
@@ -48,7 +48,7 @@ def make_readme(nb:str|Path='nbs/index.ipynb', # the notebook to render
     text = '\n\n'.join(p for p in parts if p) + '\n'
     return "<!-- Generated from nbs/index.ipynb by `snp-readme`: edit the notebook, not this file. -->\n\n" + text
 
-# %% ../nbs/11_cli.ipynb #4ad10e5c
+# %% ../nbs/11_cli.ipynb #a8107ff7
 def write_readme(nb:str='nbs/index.ipynb', # the index notebook
                  dest:str='README.md', # where to write the README
                  check:bool=False, # only check that `dest` is up to date (exit 1 if not)
@@ -63,7 +63,7 @@ def write_readme(nb:str='nbs/index.ipynb', # the index notebook
     Path(dest).write_text(text)
     print(f"wrote {dest} from {nb}")
 
-# %% ../nbs/11_cli.ipynb #9051fffa
+# %% ../nbs/11_cli.ipynb #8479bf72
 def _arg_type(anno, default):
     "The argparse `type` for a parameter: the first of int/float/str in its annotation, else the default's type"
     opts = typing.get_args(anno) if isinstance(anno, types.UnionType) or typing.get_origin(anno) is typing.Union else (anno,)
@@ -78,10 +78,12 @@ def cli_parser(func, # a documented function (docments) whose parameters become 
     "An argparse parser for `func`: `--calib-images`-style flags, help from the docments, defaults shown"
     p = argparse.ArgumentParser(prog=prog, description=inspect.getdoc(func),
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    try: hints = typing.get_type_hints(func)  # real types, also under `from __future__ import annotations`
+    except Exception: hints = {}
     for name, d in docments(func, full=True).items():
-        if name == 'return' or d['anno'] is dict or typing.get_origin(d['anno']) is dict: continue
-        if 'dict' in str(d['anno']): continue  # nested options are for Python callers
-        flag, default, anno, help = '--' + name.replace('_', '-'), d['default'], d['anno'], d['docment'] or ''
+        anno = hints.get(name, d['anno'])
+        if name == 'return' or 'dict' in str(anno): continue  # nested options are for Python callers
+        flag, default, help = '--' + name.replace('_', '-'), d['default'], d['docment'] or ''
         if default is inspect.Parameter.empty: default = None
         if anno is bool or isinstance(default, bool):
             p.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=help)
@@ -96,7 +98,7 @@ def _run(func, prog, argv=None):
     args = vars(cli_parser(func, prog).parse_args(argv))
     return func(**{k: tuple(v) if isinstance(v, list) else v for k, v in args.items()})
 
-# %% ../nbs/11_cli.ipynb #71a46643
+# %% ../nbs/11_cli.ipynb #205726ab
 def snp_reproduce(argv=None):
     "Fashion-MNIST reproduction: SNP, its ablations and Torch-Pruning baselines, figures and tables (`10_reproduce`)"
     from subspace_nbdev.reproduce import reproduce
