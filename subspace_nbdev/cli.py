@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['make_readme', 'write_readme', 'cli_parser', 'snp_reproduce', 'snp_imagenet', 'snp_bench', 'snp_readme']
 
-# %% ../nbs/11_cli.ipynb #83a66a83
+# %% ../nbs/11_cli.ipynb #9686b13e
 import argparse, inspect, json, re, types, typing
 from pathlib import Path
 from fastcore.docments import docments
 
-# %% ../nbs/11_cli.ipynb #c4d538ce
+# %% ../nbs/11_cli.ipynb #9a61e153
 def _directives(src:str):
     "The `#| key: value` directives at the top of a cell, and the remaining source"
     lines, dirs = src.splitlines(), {}
@@ -21,7 +21,10 @@ def _directives(src:str):
 
 def _output_md(out) -> str:
     "Markdown for one cell output: markdown as is, text in a fence, images and widgets skipped"
-    if out.get('output_type') == 'stream': return f"```\n{''.join(out['text']).rstrip()}\n```"
+    if out.get('output_type') == 'stream':  # stdout only: stderr holds progress bars and warnings
+        if out.get('name') == 'stderr': return ''
+        lines = [l.split('\r')[-1] for l in ''.join(out['text']).split('\n')]  # a carriage return redraws the line
+        return f"```\n{chr(10).join(lines).rstrip()}\n```"
     data = out.get('data', {})
     if 'text/markdown' in data: return ''.join(data['text/markdown']).strip()
     if 'text/plain' in data and not any(k.startswith('image/') for k in data) and 'text/html' not in data:
@@ -32,7 +35,7 @@ def _rebase_images(md:str, prefix:str='nbs/') -> str:
     "Point relative image links, written from `nbs/`, at the same files from the repository root"
     return re.sub(r'(!\[[^\]]*\]\()(?!https?://|/)([^)]+\))', rf'\g<1>{prefix}\2', md)
 
-# %% ../nbs/11_cli.ipynb #12c1df03
+# %% ../nbs/11_cli.ipynb #a16d5c81
 def make_readme(nb:str|Path='nbs/index.ipynb', # the notebook to render
                ) -> str: # the README's markdown
     "Render the index notebook as the README's markdown"
@@ -48,7 +51,7 @@ def make_readme(nb:str|Path='nbs/index.ipynb', # the notebook to render
     text = '\n\n'.join(p for p in parts if p) + '\n'
     return "<!-- Generated from nbs/index.ipynb by `snp-readme`: edit the notebook, not this file. -->\n\n" + text
 
-# %% ../nbs/11_cli.ipynb #a8107ff7
+# %% ../nbs/11_cli.ipynb #6828fd32
 def write_readme(nb:str='nbs/index.ipynb', # the index notebook
                  dest:str='README.md', # where to write the README
                  check:bool=False, # only check that `dest` is up to date (exit 1 if not)
@@ -63,7 +66,7 @@ def write_readme(nb:str='nbs/index.ipynb', # the index notebook
     Path(dest).write_text(text)
     print(f"wrote {dest} from {nb}")
 
-# %% ../nbs/11_cli.ipynb #8479bf72
+# %% ../nbs/11_cli.ipynb #7c4a947f
 def _arg_type(anno, default):
     "The argparse `type` for a parameter: the first of int/float/str in its annotation, else the default's type"
     opts = typing.get_args(anno) if isinstance(anno, types.UnionType) or typing.get_origin(anno) is typing.Union else (anno,)
@@ -98,7 +101,7 @@ def _run(func, prog, argv=None):
     args = vars(cli_parser(func, prog).parse_args(argv))
     return func(**{k: tuple(v) if isinstance(v, list) else v for k, v in args.items()})
 
-# %% ../nbs/11_cli.ipynb #205726ab
+# %% ../nbs/11_cli.ipynb #c9a5375b
 def snp_reproduce(argv=None):
     "Fashion-MNIST reproduction: SNP, its ablations and Torch-Pruning baselines, figures and tables (`10_reproduce`)"
     from subspace_nbdev.reproduce import reproduce
