@@ -10,89 +10,127 @@ from torch import nn, Tensor
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['ChannelStats', 'consumer_samples', 'collect_stats']
+__all__ = ['ChannelStats', 'consumer_view', 'consumer_samples', 'collect_stats']
 
 # %% ../nbs/00_hooks.ipynb #65c38ca1
+_BLOCK = 2**22  # float64 elements per Gram block (32 MB): one 224x224 map of 64 channels is 3.2 M
+
+def _blocks(x:Tensor):
+    "Split (items, n, positions) into (k, n, m) blocks of at most about `_BLOCK` elements: whole items, or slices of one."
+    per_item = x.shape[1] * x.shape[2]
+    if per_item <= _BLOCK: yield from x.split(max(1, _BLOCK // per_item)); return
+    for item in x.split(1): yield from item.split(max(1, _BLOCK // x.shape[1]), 2)
+
 class ChannelStats:
-    "Streaming float64 count, mean and population covariance of an `n`-channel signal (Chan pairwise merge)."
+    "Streaming float64 count, mean and population covariance of an `n`-channel signal (shifted Gram sums)."
     def __init__(self,
                  n:int, # number of channels (nodes)
                  device=None, # where the statistics live; `update` moves them to its input's device
                 ):
         if int(n) < 1: raise ValueError(f"ChannelStats needs n >= 1 channels, got n={n}")
         self.n, self.count = int(n), 0
-        self.mean = torch.zeros(self.n, dtype=torch.float64, device=device)
-        self.cov = torch.zeros(self.n, self.n, dtype=torch.float64, device=device)
-
-    def _merge(self, count:int, mean:Tensor, cov:Tensor):
-        "Merge the statistics of another set (count, mean, population cov) into self."
-        if count == 0: return self
-        mean, cov = mean.to(self.mean.device), cov.to(self.mean.device)
-        if self.count == 0:
-            self.count, self.mean, self.cov = count, mean.clone(), cov.clone()
-            return self
-        total = self.count + count
-        delta = mean - self.mean
-        # scatter matrices M = s*S, merged as in the formula above, then divided by the new count
-        scatter = self.cov*self.count + cov*count + torch.outer(delta, delta)*(self.count*count/total)
-        self.mean = self.mean + delta*(count/total)
-        self.cov, self.count = scatter/total, total
-        return self
+        z = dict(dtype=torch.float64, device=device)
+        self.shift = torch.zeros(self.n, **z)            # K: a mean estimate, set by the first batch
+        self._sum = torch.zeros(self.n, **z)             # sum of (x - K)
+        self._gram = torch.zeros(self.n, self.n, **z)    # sum of (x - K)(x - K)^T
+        self._cov = None                                  # cached covariance
 
     def update(self,
-               x:Tensor, # (samples, n) batch of samples, one row per sample
+               x:Tensor, # samples of the n channels: (samples, n) rows, or channel-first (batch, n, positions)
+               channel_dim:int=-1, # -1: each row is a sample; 1: channel-first, each (item, position) is a sample
               ) -> ChannelStats:
-        "Merge a batch of samples into the statistics, in float64 on `x`'s device."
-        if x.ndim != 2 or x.shape[1] != self.n:
-            raise ValueError(f"ChannelStats(n={self.n}).update needs a (samples, {self.n}) tensor, got shape "
-                             f"{tuple(x.shape)}: reshape with `consumer_samples` first")
-        if x.shape[0] == 0: return self
+        "Add a batch of samples to the shifted sums, in float64 blocks on `x`'s device."
+        rows = channel_dim == -1
+        if channel_dim not in (-1, 1) or x.ndim != (2 if rows else 3) or x.shape[channel_dim] != self.n:
+            want = f"(samples, {self.n}) tensor with channel_dim=-1" if rows else f"(batch, {self.n}, positions) tensor with channel_dim=1"
+            raise ValueError(f"ChannelStats(n={self.n}).update needs a {want}, got shape {tuple(x.shape)} and "
+                             f"channel_dim={channel_dim}: reshape with `consumer_view` (or `consumer_samples`) first")
+        x = x.detach()
+        x = x.T[None] if rows else x  # (items, n, positions) either way, without a copy
+        count = x.shape[0] * x.shape[2]
+        if count == 0: return self
         self.to(x.device)
-        x = x.detach().to(torch.float64)
-        mean = x.mean(0)
-        xc = x - mean
-        cov = xc.T @ xc / x.shape[0]
-        return self._merge(x.shape[0], mean, (cov + cov.T)/2)  # exactly symmetric
-
-    def merge(self,
-              other:ChannelStats, # statistics of another set of samples of the same channels
-             ) -> ChannelStats:
-        "Merge `other` into self (as if its samples had been passed to `update`)."
-        if other.n != self.n: raise ValueError(f"cannot merge ChannelStats with n={other.n} into n={self.n}: "
-                                               "they must describe the same channels")
-        return self._merge(other.count, other.mean, other.cov)
-
-    def to(self, device) -> ChannelStats:
-        "Move the statistics to `device` (in place)."
-        self.mean, self.cov = self.mean.to(device), self.cov.to(device)
+        if self.count == 0: self.shift = x[0].to(torch.float64).mean(1)  # within a few sigma of the mean: no cancellation
+        K = self.shift[:, None]
+        for b in _blocks(x):
+            b = b.to(torch.float64, copy=True).sub_(K)  # one float64 block at a time: bounded memory
+            self._sum += b.sum((0, 2))
+            if len(b) == 1: self._gram.addmm_(b[0], b[0].T)  # in place: no n x n temporary
+            else: self._gram += torch.bmm(b, b.mT).sum(0)
+        self.count += count; self._cov = None
         return self
+
+    @property
+    def mean(self) -> Tensor:
+        "Per-channel mean (float64)."
+        return self.shift + self._sum / max(self.count, 1)
+
+    @property
+    def cov(self) -> Tensor:
+        "Population covariance (divided by the count), exactly symmetric (float64)."
+        if self._cov is None:
+            d = self._sum / max(self.count, 1)  # mean - K
+            c = self._gram / max(self.count, 1) - torch.outer(d, d)
+            self._cov = (c + c.T) / 2
+        return self._cov
 
     @property
     def var(self) -> Tensor:
         "Per-channel population variance, the diagonal of `cov`."
         return self.cov.diagonal()
 
-    def __repr__(self): return f"ChannelStats(n={self.n}, count={self.count}, device={self.mean.device})"
+    def merge(self,
+              other:ChannelStats, # statistics of another set of samples of the same channels
+             ) -> ChannelStats:
+        "Merge `other` into self, as if its samples had been passed to `update`."
+        if other.n != self.n: raise ValueError(f"cannot merge ChannelStats with n={other.n} into n={self.n}: "
+                                               "they must describe the same channels")
+        if other.count == 0: return self
+        o = [t.to(self._gram.device) for t in (other.shift, other._sum, other._gram)]
+        if self.count == 0: self.shift = o[0].clone()
+        e = o[0] - self.shift  # re-centre the other set's sums on this shift
+        self._gram += o[2] + torch.outer(o[1], e) + torch.outer(e, o[1]) + other.count * torch.outer(e, e)
+        self._sum += o[1] + other.count * e
+        self.count += other.count; self._cov = None
+        return self
+
+    def to(self, device) -> ChannelStats:
+        "Move the statistics to `device` (in place)."
+        self.shift, self._sum, self._gram = (t.to(device) for t in (self.shift, self._sum, self._gram))
+        if self._cov is not None: self._cov = self._cov.to(device)
+        return self
+
+    def __repr__(self): return f"ChannelStats(n={self.n}, count={self.count}, device={self._gram.device})"
 
 # %% ../nbs/00_hooks.ipynb #6b61b01b
+def consumer_view(module:nn.Module, # the consumer that reads the nodes
+                  x:Tensor, # its input, as a forward pre-hook sees it
+                  channels:int|None=None, # for a Linear reading a flattened conv map: the number of channels
+                 ) -> tuple[Tensor, int]: # (samples, n) rows and -1, or channel-first (batch, n, positions) and 1
+    "A consumer's input as samples of its channels, without copying: the view and the axis of the channels (METHOD §1)."
+    if isinstance(module, nn.Linear):
+        if channels is None: return x.reshape(-1, x.shape[-1]), -1
+        features = x.shape[-1]
+        if channels < 1 or features % channels or module.in_features % channels:
+            raise ValueError(f"{type(module).__name__} with in_features={module.in_features} cannot read a flattened "
+                             f"map of channels={channels}: in_features must be channels * positions")
+        return x.reshape(-1, channels, features//channels), 1
+    if channels is not None:
+        raise ValueError(f"channels={channels} was given for a {type(module).__name__} consumer: `channels` is only "
+                         "for a Linear reading a flattened conv map; leave it out for this consumer")
+    if x.ndim == 1: return x[:, None], -1
+    if x.ndim == 2: return x, -1
+    last = x.movedim(1, -1)  # channels_last memory: the rows are already contiguous
+    if last.is_contiguous(): return last.reshape(-1, x.shape[1]), -1
+    return x.reshape(x.shape[0], x.shape[1], -1), 1  # channel-first: conv, BN, pooling, ...
+
 def consumer_samples(module:nn.Module, # the consumer that reads the nodes
                      x:Tensor, # its input, as a forward pre-hook sees it
                      channels:int|None=None, # for a Linear reading a flattened conv map: the number of channels
                     ) -> Tensor: # (samples, channels)
     "Reshape a consumer's input into a (samples, channels) matrix of node activations (METHOD §1)."
-    if isinstance(module, nn.Linear):
-        if channels is None: return x.reshape(-1, x.shape[-1])
-        features = x.shape[-1]
-        if channels < 1 or features % channels or module.in_features % channels:
-            raise ValueError(f"{type(module).__name__} with in_features={module.in_features} cannot read a flattened "
-                             f"map of channels={channels}: in_features must be channels * positions")
-        return x.reshape(-1, channels, features//channels).transpose(1, 2).reshape(-1, channels)
-    if channels is not None:
-        raise ValueError(f"channels={channels} was given for a {type(module).__name__} consumer: `channels` is only "
-                         "for a Linear reading a flattened conv map; leave it out for this consumer")
-    if x.ndim == 1: return x[:, None]
-    if x.ndim == 2: return x
-    return x.movedim(1, -1).reshape(-1, x.shape[1])  # channel-first: conv, BN, pooling, ...
+    v, dim = consumer_view(module, x, channels)
+    return v if dim == -1 else v.transpose(1, 2).reshape(-1, v.shape[1])
 
 # %% ../nbs/00_hooks.ipynb #b3dd6680
 def _model_device(model:nn.Module) -> torch.device:
@@ -136,9 +174,9 @@ def collect_stats(model:nn.Module, # the network (statistics are taken on this, 
 
     def make_hook(name):
         def hook(module, args):
-            x = consumer_samples(module, args[0].detach(), channels.get(name))
+            x, dim = consumer_view(module, args[0].detach(), channels.get(name))
             if name not in stats: stats[name] = ChannelStats(x.shape[1], device=x.device)
-            stats[name].update(x)
+            stats[name].update(x, dim)
         return hook
 
     total = max_samples
