@@ -393,16 +393,18 @@ def _load():
     try: return round(os.getloadavg()[0], 2)   # 1-minute load average: other work competing for the CPU
     except (OSError, AttributeError): return None
 
-QUICK = dict(seeds=(0,), epochs=1, calib_samples=1024, n_test=2000, ft_samples=2048)
-FULL = dict(seeds=(0, 1, 2), epochs=5, calib_samples=2048, n_test=None, ft_samples=None)
+QUICK = dict(seeds=(0,), epochs=1, calib_samples=1024, n_test=2000, ft_samples=2048, vgg_width=48)
+FULL = dict(seeds=(0, 1, 2), epochs=5, calib_samples=2048, n_test=None, ft_samples=None, vgg_width=48)
 
-def _protocol(epochs, n_train, calib_samples, n_test, n_test_all, ft_samples, n_train_all, finetune_epochs, ft_lr, seeds) -> str:
+def _protocol(epochs, n_train, calib_samples, n_test, n_test_all, ft_samples, n_train_all, finetune_epochs, ft_lr, seeds,
+              model_kwargs=None) -> str:
     tr = f"{n_train:,} training images" if n_train else f"all {n_train_all:,} training images"
     te = f"all {n_test_all:,} test images" if n_test is None else f"a fixed seeded {n_test:,}-image subset of the {n_test_all:,} test images"
     ft = (f"{finetune_epochs} epoch(s) over all {n_train_all:,} training images" if ft_samples is None else
           f"{finetune_epochs} epoch(s) over a seeded {ft_samples:,}-image training subset ({math.ceil(ft_samples / 128) * finetune_epochs} SGD steps), "
           "not a full epoch")
-    return (f"Reference networks trained {epochs} epoch(s) on {tr}; seeds {list(seeds)}; calibration on {calib_samples:,} "
+    opts = "; ".join(f"{a} " + ", ".join(f"{k}={v}" for k, v in kw.items()) for a, kw in (model_kwargs or {}).items() if kw)
+    return (f"Reference networks{f' ({opts})' if opts else ''} trained {epochs} epoch(s) on {tr}; seeds {list(seeds)}; calibration on {calib_samples:,} "
             f"training images; top-1 on {te}; fine-tuning: {ft}, SGD lr {ft_lr} cosine to 0, batch 128. "
             "MACs: one multiply-add = 1, conv and linear layers, one 1x28x28 image; every method meets each budget "
             "(MACs reached in brackets).")
@@ -413,6 +415,7 @@ def reproduce(out:str|Path="snp_results", # folder for the figures, tables and J
               epochs:int|None=None, # reference-network training epochs; default 1 quick, 5 full
               budgets:tuple=BUDGETS, # MACs budgets, fractions of the original
               archs:tuple=("vgg", "resnet"), # networks from `08_train`
+              vgg_width:int|None=None, # channels of the VGG-style net's first conv (then 2x, 4x); None: 48 ("Width and training")
               methods:tuple|None=None, # names from `METHODS`; None: all twelve
               finetune_epochs:int=1, # fine-tuning passes (0: none)
               calib_samples:int|None=None, # calibration images; default 1024 quick, 2048 full
@@ -433,7 +436,7 @@ def reproduce(out:str|Path="snp_results", # folder for the figures, tables and J
     try: return _reproduce(**{k: v for k, v in locals().items() if k not in ("threads", "before")})
     finally: torch.set_num_threads(before)
 
-def _reproduce(out, full, seeds, epochs, budgets, archs, methods, finetune_epochs, calib_samples, n_test, ft_samples,
+def _reproduce(out, full, seeds, epochs, budgets, archs, vgg_width, methods, finetune_epochs, calib_samples, n_test, ft_samples,
                n_train, ft_lr, cache_dir, model_kwargs, device, progress):
     t_start, cpu_start, load_start = time.time(), time.process_time(), _load()
     d = FULL if full else QUICK
@@ -445,7 +448,11 @@ def _reproduce(out, full, seeds, epochs, budgets, archs, methods, finetune_epoch
     methods, budgets = _check_methods(methods), [float(b) for b in budgets]
     if not budgets or any(not 0 < b <= 1 for b in budgets): raise ValueError(f"budgets={budgets}: give fractions in (0, 1]")
     archs = [archs] if isinstance(archs, str) else list(archs)
-    model_kwargs = model_kwargs or {}
+    model_kwargs = {a: dict(kw) for a, kw in (model_kwargs or {}).items()}
+    if vgg_width is None and "width" not in model_kwargs.get("vgg", {}): vgg_width = d["vgg_width"]
+    if vgg_width is not None:
+        if int(vgg_width) < 1: raise ValueError(f"vgg_width={vgg_width}: pass a positive number of channels, e.g. 16 or 48")
+        model_kwargs.setdefault("vgg", {})["width"] = int(vgg_width)
     device = torch.device(device) if device is not None else default_device()
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
 
@@ -456,7 +463,7 @@ def _reproduce(out, full, seeds, epochs, budgets, archs, methods, finetune_epoch
     test_loader = dataloader(test, batch_size=1000)
     ex = torch.randn(1, 1, 28, 28, device=device)
     protocol = _protocol(epochs, n_train, calib_samples, n_test, len(test_ds), ft_samples, len(train_ds),
-                         finetune_epochs, ft_lr, seeds)
+                         finetune_epochs, ft_lr, seeds, model_kwargs)
     results = dict(config=dict(protocol="full" if full else "quick", seeds=list(seeds), epochs=epochs, budgets=budgets,
                                archs=archs, methods=methods, finetune_epochs=finetune_epochs, calib_samples=calib_samples,
                                n_test=n_test, ft_samples=ft_samples, n_train=n_train, ft_lr=ft_lr, model_kwargs=model_kwargs),
