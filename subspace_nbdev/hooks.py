@@ -13,13 +13,15 @@ from tqdm.auto import tqdm
 __all__ = ['ChannelStats', 'consumer_view', 'consumer_samples', 'collect_stats']
 
 # %% ../nbs/00_hooks.ipynb #65c38ca1
-_BLOCK = 2**22  # float64 elements per Gram block (32 MB): one 224x224 map of 64 channels is 3.2 M
+_BLOCK = 2**22       # float64 elements per Gram block on the CPU (32 MB): one 224x224 map of 64 channels is 3.2 M
+_BLOCK_CUDA = 2**26  # on a GPU (512 MB): fewer, larger products keep the device busy
 
 def _blocks(x:Tensor):
-    "Split (items, n, positions) into (k, n, m) blocks of at most about `_BLOCK` elements: whole items, or slices of one."
+    "Split (items, n, positions) into (k, n, m) blocks of at most about a block's elements: whole items, or slices of one."
+    size = _BLOCK_CUDA if x.device.type == "cuda" else _BLOCK
     per_item = x.shape[1] * x.shape[2]
-    if per_item <= _BLOCK: yield from x.split(max(1, _BLOCK // per_item)); return
-    for item in x.split(1): yield from item.split(max(1, _BLOCK // x.shape[1]), 2)
+    if per_item <= size: yield from x.split(max(1, size // per_item)); return
+    for item in x.split(1): yield from item.split(max(1, size // x.shape[1]), 2)
 
 class ChannelStats:
     "Streaming float64 count, mean and population covariance of an `n`-channel signal (shifted Gram sums)."
