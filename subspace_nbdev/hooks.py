@@ -52,7 +52,8 @@ class ChannelStats:
         count = x.shape[0] * x.shape[2]
         if count == 0: return self
         self.to(x.device)
-        if self.count == 0: self.shift = x[0].to(torch.float64).mean(1)  # within a few sigma of the mean: no cancellation
+        if self.count == 0:  # the mean of the first block's first item: within a few sigma of the mean, bounded memory
+            self.shift = next(_blocks(x))[0].to(torch.float64).mean(1)
         K = self.shift[:, None]
         for b in _blocks(x):
             b = b.to(torch.float64, copy=True).sub_(K)  # one float64 block at a time: bounded memory
