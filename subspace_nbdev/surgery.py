@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_surgery.ipynb #8c878e70
 from __future__ import annotations
-import math, warnings
+import copy, functools, math, time, warnings
 from dataclasses import dataclass, field
 import torch
 from torch import nn
@@ -12,14 +12,31 @@ import torch_pruning as tp
 from torch_pruning import ops as tp_ops
 
 # %% auto #0
-__all__ = ['trace_graph', 'ChannelGroup', 'find_groups', 'count_macs', 'WidthCost', 'remove_channels_', 'apply_cuts_']
+__all__ = ['TraceError', 'GraphTooLargeError', 'ModelInputError', 'IgnoredLayersTypeError', 'trace_graph', 'ChannelGroup',
+           'find_groups', 'count_macs', 'WidthCost', 'remove_channels_', 'apply_cuts_']
 
 # %% ../nbs/05_surgery.ipynb #f6624213
+class TraceError(ValueError):
+    "The model could not be traced on the example inputs (the message says why and what to change)."
+class GraphTooLargeError(TraceError):
+    "Torch-Pruning's index lists grew past the largest dimension of any parameter, or took too long: the graph is refused."
+class ModelInputError(ValueError):
+    "The model or the arguments given with it cannot be used as they are (meta weights, foreign ignored_layers, ...)."
+class IgnoredLayersTypeError(ModelInputError, TypeError):
+    "`ignored_layers` is not a list of modules."
+
 def _forward(model:nn.Module, example_inputs):
     "Call `model` on `example_inputs` (a tensor, a tuple/list of positional inputs, or a dict of keyword inputs)."
     if isinstance(example_inputs, dict): return model(**example_inputs)
     if isinstance(example_inputs, (tuple, list)): return model(*example_inputs)
     return model(example_inputs)
+
+def _tensors(x) -> list:
+    "The tensors in a nest of tuples, lists and dicts (model inputs or outputs)."
+    if isinstance(x, torch.Tensor): return [x]
+    if isinstance(x, dict): x = list(x.values())
+    if isinstance(x, (tuple, list)): return [t for v in x for t in _tensors(v)]
+    return [t for v in vars(x).values() for t in _tensors(v)] if hasattr(x, "__dict__") and not isinstance(x, nn.Module) else []
 
 def _describe(example_inputs):
     if isinstance(example_inputs, torch.Tensor): return f"a tensor of shape {tuple(example_inputs.shape)}"
@@ -27,37 +44,144 @@ def _describe(example_inputs):
 
 _WEIGHTED = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d, nn.Linear)
 
-def trace_graph(model:nn.Module, # the network
-                example_inputs,  # inputs for one forward pass (tensor, tuple or dict)
-               ) -> tuple[tp.DependencyGraph, list[nn.Module]]:
-    "Torch-Pruning's `DependencyGraph` of `model` and its conv/linear modules in execution order; clear errors."
-    order, hooks = [], []
+# %% ../nbs/05_surgery.ipynb #1ecce4b6
+_HOOK_DICTS = ("_forward_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_forward_pre_hooks",
+               "_forward_pre_hooks_with_kwargs", "_backward_hooks", "_backward_pre_hooks", "_state_dict_hooks",
+               "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks")
+
+def _snapshot(model:nn.Module) -> list:
+    "Every module's train/eval flag and hook keys, so that `_restore` can undo whatever tracing left behind."
+    return [(m, m.training, {a: set(getattr(m, a)) for a in _HOOK_DICTS if hasattr(m, a)}) for m in model.modules()]
+
+def _restore(snap:list):
+    "Put back the flags of `_snapshot` and remove every hook registered since (ours, Torch-Pruning's, on any path)."
+    for m, training, hooks in snap:
+        m.training = training
+        for a, keys in hooks.items():
+            d = getattr(m, a)
+            for k in [k for k in d if k not in keys]: del d[k]
+
+def _check_model(model:nn.Module):
+    "Refuse models that cannot be traced as they are, before touching them."
+    if not isinstance(model, nn.Module): raise ModelInputError(f"model must be an nn.Module, got {type(model).__name__}")
+    meta = [n for n, t in [*model.named_parameters(), *model.named_buffers()] if t.is_meta]
+    if meta:
+        raise ModelInputError(f"{type(model).__name__} has {len(meta)} parameters/buffers on the meta device ({', '.join(meta[:3])}"
+                              f"{', ...' if len(meta) > 3 else ''}): they hold no values to trace. Load real weights first, e.g. "
+                              "model.to_empty(device='cpu') then model.load_state_dict(state_dict).")
+
+def _dtype_hint(model:nn.Module, example_inputs) -> str:
+    "When the forward pass failed: name a dtype mismatch between the example inputs and the model, and its fix."
+    pdt = {p.dtype for p in model.parameters() if p.is_floating_point()}
+    if len(pdt) != 1: return ""
+    pdt = pdt.pop()
+    ins = _tensors(example_inputs)
+    other = [t.dtype for t in ins if t.is_floating_point() and t.dtype != pdt]
+    if other: return f" The example input is {other[0]} but the model's parameters are {pdt}: pass x.to({pdt}) or convert the model with model.to({other[0]})."
+    ints = [t.dtype for t in ins if not t.is_floating_point() and not t.is_complex()]
+    if ints and len(ints) == len(ins):
+        return (f" The example input has dtype {ints[0]} and the model's parameters are {pdt}: if the model reads images or "
+                f"features (not token ids), pass x.float() (or x.to({pdt})).")
+    return ""
+
+# %% ../nbs/05_surgery.ipynb #4b4fda45
+def _near(node, names:dict) -> str:
+    "' after <name>': the nearest module or parameter of the model (`names`) upstream of a traced operation."
+    stack, seen = [node], set()
+    while stack:
+        nd = stack.pop(0)
+        if nd.module in names: return f" after {names[nd.module]}"
+        if nd not in seen: seen.add(nd); stack.extend(nd.inputs)
+    return ""
+
+class _Guard:
+    "Bounds for Torch-Pruning's index propagation: no index list longer than `cap`, no work past `deadline`."
+    def __init__(self, cap:int, names:dict): self.cap, self.names, self.deadline = cap, names, None
+
+    def check(self, n:int, dep):
+        over = n > self.cap
+        if not over and (self.deadline is None or time.monotonic() < self.deadline): return
+        op = lambda nd: nd.grad_fn.name() if hasattr(nd.grad_fn, "name") else type(nd.module).__name__
+        why = (f"maps one group onto {n} indices, more than the largest dimension of any parameter ({self.cap})" if over
+               else "has not finished within the time limit (max_seconds)")
+        raise GraphTooLargeError(
+            f"Torch-Pruning's channel-index propagation {why}, at {op(dep.source)} -> {op(dep.target)}{_near(dep.source, self.names)}: a view/reshape that splits or "
+            "merges the channel dimension with spatial or token dimensions (window partitions, attention head splits) "
+            "makes its index maps multiply instead of map. Channel groups cannot be found for this graph; prune a model "
+            "whose reshapes keep channels in a dimension of their own, or a sub-network without those blocks.")
+
+class _BoundedMap:
+    "An index map (Torch-Pruning's) that refuses, before it runs, to produce more indices than the guard allows."
+    def __init__(self, fn, dep, guard): self.fn, self.dep, self.guard = fn, dep, guard
+    def __call__(self, idxs):
+        stride = getattr(self.fn, "_stride", 1) if not getattr(self.fn, "reverse", True) else 1
+        self.guard.check(len(idxs) * stride, self.dep)       # a forward flatten map multiplies by its stride
+        return self.fn(idxs)
+
+class _BoundedMaps(list):
+    "`dep.index_mapping` whose entries stay bounded when Torch-Pruning re-assigns them (it does so on every group)."
+    def __init__(self, dep, guard):
+        self.dep, self.guard = dep, guard
+        super().__init__(self._wrap(f) for f in dep.index_mapping)
+    def _wrap(self, fn): return fn if fn is None or isinstance(fn, _BoundedMap) else _BoundedMap(fn, self.dep, self.guard)
+    def __setitem__(self, i, fn): super().__setitem__(i, self._wrap(fn))
+
+def _bound_graph(DG, model:nn.Module) -> _Guard:
+    "Install a `_Guard` on every dependency of `DG`; the cap is the largest dimension of any parameter."
+    names = {t: n for n, t in [*model.named_modules(), *model.named_parameters()]}
+    guard = _Guard(max((max(p.shape, default=1) for p in model.parameters()), default=1), names)
+    for node in DG.module2node.values():
+        for dep in node.dependencies: dep.index_mapping = _BoundedMaps(dep, guard)
+    DG._snp_guard = guard
+    return guard
+
+# %% ../nbs/05_surgery.ipynb #881925a7
+@dataclass
+class _Trace:
+    "What one traced forward pass saw, besides the graph: calls per conv/linear module and the output shapes."
+    order:list                               # conv/linear modules in execution order
+    calls:dict                               # module -> number of calls in one forward pass
+    out_shapes:list                          # shapes of the output tensors
+
+def _trace(model:nn.Module, example_inputs) -> tuple:
+    "`trace_graph` plus the `_Trace` record; every failure path leaves `model` as it came (hooks and modes)."
+    _check_model(model)
+    rec, snap = _Trace([], {}, []), _snapshot(model)
     def _log(m, inp, out):
-        if m not in order: order.append(m)
-    for m in model.modules():
-        if isinstance(m, _WEIGHTED): hooks.append(m.register_forward_hook(_log))
-    was_training = model.training
+        if m not in rec.calls: rec.order.append(m)
+        rec.calls[m] = rec.calls.get(m, 0) + 1
+    def _fwd(m, x):  # Torch-Pruning's default tries model(*x) first, which drops the batch dimension of a batch of one
+        out = _forward(m, x); rec.out_shapes = [tuple(t.shape) for t in _tensors(out)]; return out
     try:
+        for m in model.modules():
+            if isinstance(m, _WEIGHTED): m.register_forward_hook(_log)
         with torch.enable_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            DG = tp.DependencyGraph().build_dependency(model, example_inputs=example_inputs, verbose=False)
+            DG = tp.DependencyGraph().build_dependency(model, example_inputs=example_inputs, forward_fn=_fwd, verbose=False)
     except Exception as e:
-        raise ValueError(f"Torch-Pruning could not trace {type(model).__name__} on {_describe(example_inputs)} "
-                         f"({type(e).__name__}: {e}). Check that `model(example_inputs)` runs and keeps the autograd "
-                         "graph (no .detach(), .item(), numpy round trips or no_grad inside forward).") from e
+        raise TraceError(f"Torch-Pruning could not trace {type(model).__name__} on {_describe(example_inputs)} "
+                         f"({type(e).__name__}: {e}).{_dtype_hint(model, example_inputs)} Check that `model(example_inputs)` runs "
+                         "and keeps the autograd graph (no .detach(), .item(), numpy round trips or no_grad inside forward).") from e
     finally:
-        for h in hooks: h.remove()
-        model.train(was_training)  # tracing switches to eval mode: restore the caller's mode
+        _restore(snap)  # Torch-Pruning's own hooks stay on the model when its forward raises; tracing sets eval mode
     names = {m: n for n, m in model.named_modules()}
-    lost = [names[m] for m in order if m not in DG.module2node]
+    lost = [names[m] for m in rec.order if m not in DG.module2node]
     if lost:
-        raise ValueError(f"Torch-Pruning could not trace {type(model).__name__}: the outputs of {lost[:5]} "
+        raise TraceError(f"Torch-Pruning could not trace {type(model).__name__}: the outputs of {lost[:5]} "
                          f"{'(and more) ' if len(lost) > 5 else ''}do not reach the model output through autograd. "
                          "Remove .detach(), .item(), numpy round trips or no_grad from forward, or pass those "
                          "modules' parents in ignored_layers of a model without them.")
-    if not order:
-        raise ValueError(f"{type(model).__name__} ran no conv or linear layer on {_describe(example_inputs)}: nothing to prune.")
-    return DG, order
+    if not rec.order:
+        raise TraceError(f"{type(model).__name__} ran no conv or linear layer on {_describe(example_inputs)}: nothing to prune.")
+    _bound_graph(DG, model)
+    return DG, rec
+
+def trace_graph(model:nn.Module, # the network (left as it came: weights, hooks, train/eval modes)
+                example_inputs,  # inputs for one forward pass (tensor, tuple or dict)
+               ) -> tuple[tp.DependencyGraph, list[nn.Module]]:
+    "Torch-Pruning's `DependencyGraph` of `model` and its conv/linear modules in execution order; clear errors."
+    DG, rec = _trace(model, example_inputs)
+    return DG, rec.order
 
 # %% ../nbs/05_surgery.ipynb #1a06c114
 @dataclass
@@ -84,11 +208,18 @@ class ChannelGroup:
         return s + (")" if self.prunable else f", not prunable: {self.reason})")
 
 # %% ../nbs/05_surgery.ipynb #c75e408d
-def _expand_ignored(ignored_layers) -> set:
-    "Ignored modules and all their submodules (so a whole `model.classifier` can be ignored)."
-    out = set()
-    for m in (ignored_layers or []):
-        if not isinstance(m, nn.Module): raise TypeError(f"ignored_layers must hold nn.Module objects, got {type(m).__name__}")
+def _expand_ignored(ignored_layers, model:nn.Module|None=None) -> set:
+    "Ignored modules and all their submodules (so a whole `model.classifier` can be ignored); checked against `model`."
+    if isinstance(ignored_layers, nn.Module):
+        raise IgnoredLayersTypeError(f"ignored_layers got a single {type(ignored_layers).__name__}: pass a list: ignored_layers=[m]")
+    out, mods = set(), (None if model is None else set(model.modules()))
+    for i, m in enumerate(ignored_layers or []):
+        if not isinstance(m, nn.Module):
+            raise IgnoredLayersTypeError(f"ignored_layers must hold nn.Module objects, got {type(m).__name__} at position {i}: "
+                                         "pass the modules themselves, e.g. ignored_layers=[model.classifier]")
+        if mods is not None and m not in mods:
+            raise ModelInputError(f"ignored_layers[{i}] ({type(m).__name__}) is not a module of this {type(model).__name__}: "
+                                  "pass modules of the model instance being pruned (e.g. model.fc), not of another instance or a copy")
         out.update(m.modules())
     return out
 
@@ -96,6 +227,15 @@ def _optype_name(node) -> str:
     "A readable name for a traced operation: the autograd function of an element-wise op, else its type."
     if node.type == tp_ops.OPTYPE.ELEMENTWISE and hasattr(node.grad_fn, "name"): return node.grad_fn.name().rstrip("0123456789")
     return node.type.name
+
+def _carries_activations(node, names:dict) -> bool:
+    "Whether `node`'s value depends on some layer's output (a module in `names`), not only on parameters (a layer's own weight)."
+    stack, seen = [node], set()
+    while stack:
+        nd = stack.pop()
+        if nd.module in names: return True
+        if nd not in seen: seen.add(nd); stack.extend(nd.inputs)
+    return False
 
 def _classify(DG, tpgroup, names:dict, ignored:set, residual:bool) -> ChannelGroup:
     "Turn one Torch-Pruning group into a `ChannelGroup` and decide whether SNP can prune it."
@@ -127,7 +267,8 @@ def _classify(DG, tpgroup, names:dict, ignored:set, residual:bool) -> ChannelGro
                                     and getattr(m, "bias", None) is None else None)
         elif t == tp_ops.OPTYPE.BN: g.bns.append(names[m])
         elif t == tp_ops.OPTYPE.ELEMENTWISE:
-            if len(node.inputs) > 1: coupled.append(_optype_name(node))
+            # a coupling joins two activations; an input that depends on parameters only is a layer's own weight or bias
+            if sum(_carries_activations(i, names) for i in node.inputs) > 1: coupled.append(_optype_name(node))
         elif t in (tp_ops.OPTYPE.RESHAPE, tp_ops.OPTYPE.OUTPUT): pass
         else: problems.append(f"unsupported operation {_optype_name(node)} ({names.get(m, type(m).__name__)})")
     if g.producers: g.name = g.producers[0]
@@ -143,20 +284,101 @@ def _classify(DG, tpgroup, names:dict, ignored:set, residual:bool) -> ChannelGro
                                        "left unpruned (residual=True prunes it)")
     return g
 
+# %% ../nbs/05_surgery.ipynb #77c02ad2
+def _light_copy(model:nn.Module) -> nn.Module:
+    "A copy of `model`'s modules that shares its parameter and buffer tensors: cheap, and narrowing it never edits the model."
+    return copy.deepcopy(model, {id(t): t for t in [*model.parameters(), *model.buffers()]})
+
+def _keep_first_(m:nn.Module, kind:str, k:int):
+    "Keep the first `k` output channels (`kind='out'`) or input columns (`'in'`) of `m`, as views of its tensors (no copy)."
+    for a in (("weight", "bias", "running_mean", "running_var") if kind == "out" else ("weight",)):
+        t = getattr(m, a, None)
+        if not isinstance(t, torch.Tensor) or t.dim() == 0: continue
+        v = t.detach()[:k] if kind == "out" else t.detach()[:, :k]
+        if a in m._parameters: m._parameters[a] = nn.Parameter(v, requires_grad=False)
+        else: m._buffers[a] = v
+
+def _channel_dim(m:nn.Module) -> int: return 1 if isinstance(m, nn.modules.conv._ConvNd) else -1
+
+def _short(e:Exception) -> str: return f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
+
+def _probe_run(model:nn.Module, example_inputs, groups:list, channel, out_shapes:list) -> tuple[str|None, dict]:
+    """One forward pass of a light copy with every group narrowed by its last channel and channel `channel(g)` set to NaN:
+    (why the narrowed network fails or None, {group name: readers that saw the NaN channel elsewhere})."""
+    cp, bad, stack, expect = _light_copy(model).eval(), {}, [], {}
+    mods = dict(cp.named_modules()); names = {m: n for n, m in mods.items()}
+    def nan_out(m, a, out, j):
+        out = out.clone(); out.select(_channel_dim(m), j).fill_(float("nan")); return out
+    def check(m, args):
+        x = args[0] if args else None
+        if not isinstance(x, torch.Tensor) or not x.is_floating_point(): return None
+        nan = x.isnan().movedim(_channel_dim(m), 0).flatten(1)
+        full, some = nan.all(1), nan.any(1)
+        want = torch.zeros_like(full)
+        for g, i0, taps in expect.get(m, []): want[i0:i0 + taps] = True
+        if not (full[want].all() and not some[~want].any()):   # a missed, extra or moved NaN column
+            for g in ([e[0] for e in expect[m]] if m in expect else [None]): bad.setdefault(getattr(g, "name", None), []).append(names[m])
+        # the channels end at their consumers: cleaned, they cannot reach the readers of other groups
+        return (torch.where(x.isnan(), torch.zeros_like(x), x), *args[1:]) if some.any() else None
+    for g in groups:
+        for p in g.producers: _keep_first_(mods[p], "out", g.n - 1); mods[p].register_forward_hook(functools.partial(nan_out, j=channel(g)))
+        for b in g.bns: _keep_first_(mods[b], "out", g.n - 1)
+        for c in g.consumers:
+            _keep_first_(mods[c], "in", (g.n - 1) * g.taps[c])
+            expect.setdefault(mods[c], []).append((g, channel(g) * g.taps[c], g.taps[c]))
+    for m in mods.values():
+        if isinstance(m, _WEIGHTED): m.register_forward_pre_hook(check)
+        m.register_forward_pre_hook(lambda m, a: stack.append(m) and None)  # which forward raises: the innermost running
+        m.register_forward_hook(lambda m, a, o: stack.pop() and None)
+    try:
+        with torch.no_grad(): out = _forward(cp, example_inputs)
+    except Exception as e:
+        where = f"'{names[stack[-1]]}'" if stack and names[stack[-1]] else type(model).__name__
+        return f"makes {where}'s forward fail ({_short(e)})", bad
+    shapes = [tuple(t.shape) for t in _tensors(out)]
+    return (None if shapes == out_shapes else f"changes the output shapes from {out_shapes} to {shapes}"), bad
+
+def _probe(model:nn.Module, example_inputs, groups:list, out_shapes:list):
+    "Mark groups that fail the narrowing or the layout probe not prunable: all groups in one pass, one by one only on failure."
+    cand = [g for g in groups if g.prunable and g.n > 1]
+    for channel in (lambda g: 0, lambda g: g.n - 2):       # first and last kept: a permutation moves at least one
+        why, bad = _probe_run(model, example_inputs, cand, channel, out_shapes)
+        if why is None and not bad: continue
+        for g in cand:
+            why, bad = _probe_run(model, example_inputs, [g], channel, out_shapes)
+            if why:
+                g.prunable, g.reason = False, (f"one channel fewer {why}: a fixed-size reshape or view there? Make it use -1, "
+                                               f"or add {g.producers[0]} to ignored_layers")
+            elif bad:
+                g.prunable, g.reason = False, (
+                    f"channel {channel(g)} reaches {', '.join(sorted(set(sum(bad.values(), []))))} in another layout than "
+                    "compensation assumes (a conv reads channel j at every position, a flattened linear reads inputs j*taps to "
+                    f"(j+1)*taps-1, as torch.flatten): a permute before a flatten? Flatten channel-major, or add {g.producers[0]} to ignored_layers")
+        cand = [g for g in cand if g.prunable]
+
 # %% ../nbs/05_surgery.ipynb #b71b3f08
-def find_groups(model:nn.Module,            # the network (not modified; its train/eval mode is restored)
+def find_groups(model:nn.Module,            # the network (left as it came: weights, hooks, train/eval modes)
                 example_inputs,              # inputs for one forward pass
                 ignored_layers:list|None=None, # modules whose output channels are never pruned (submodules included)
                 residual:bool=False,         # also make groups coupled through residual adds prunable
+                probe:bool=True,             # check every prunable group with a narrowed and a NaN forward pass
+                max_seconds:float=60.,       # refuse graphs whose channel groups take longer to find
                ) -> list[ChannelGroup]:
     "Every channel group of `model` (Torch-Pruning dependency groups), in execution order, prunable or not."
-    DG, order = trace_graph(model, example_inputs)
+    ignored = _expand_ignored(ignored_layers, model)   # checked before anything runs
+    DG, rec = _trace(model, example_inputs)
     names = {m: n for n, m in model.named_modules()}
-    ignored = _expand_ignored(ignored_layers)
-    groups = [_classify(DG, grp, names, ignored, residual)
-              for grp in DG.get_all_groups(root_module_types=(nn.Conv2d, nn.Linear))]
-    rank = {names[m]: i for i, m in enumerate(order)}
-    return sorted(groups, key=lambda g: min((rank.get(p, len(rank)) for p in g.producers), default=len(rank)))
+    DG._snp_guard.deadline = time.monotonic() + max_seconds
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            groups = [_classify(DG, grp, names, ignored, residual)
+                      for grp in DG.get_all_groups(root_module_types=(nn.Conv2d, nn.Linear))]
+    finally: DG._snp_guard.deadline = None
+    rank = {names[m]: i for i, m in enumerate(rec.order)}
+    groups = sorted(groups, key=lambda g: min((rank.get(p, len(rank)) for p in g.producers), default=len(rank)))
+    if probe: _probe(model, example_inputs, groups, rec.out_shapes)
+    return groups
 
 # %% ../nbs/05_surgery.ipynb #ff4c30f5
 @torch.no_grad()
