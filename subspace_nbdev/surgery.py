@@ -302,59 +302,64 @@ def _channel_dim(m:nn.Module) -> int: return 1 if isinstance(m, nn.modules.conv.
 
 def _short(e:Exception) -> str: return f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
 
-def _probe_run(model:nn.Module, example_inputs, groups:list, channel, out_shapes:list) -> tuple[str|None, dict]:
-    """One forward pass of a light copy with every group narrowed by its last channel and channel `channel(g)` set to NaN:
-    (why the narrowed network fails or None, {group name: readers that saw the NaN channel elsewhere})."""
-    cp, bad, stack, expect = _light_copy(model).eval(), {}, [], {}
+def _probe_run(model:nn.Module, example_inputs, groups:list, out_shapes:list) -> tuple[str|None, dict]:
+    """Two forward passes of one light copy, every group in `groups` narrowed by its last channel, and channel 0, then its
+    last kept channel, set to NaN: (why the narrowed network fails or None, {group name: [(channel, reader)] that saw it elsewhere})."""
+    cp, bad, stack, expect, state = _light_copy(model).eval(), {}, [], {}, {}
     mods = dict(cp.named_modules()); names = {m: n for n, m in mods.items()}
-    def nan_out(m, a, out, j):
-        out = out.clone(); out.select(_channel_dim(m), j).fill_(float("nan")); return out
+    def nan_out(m, a, out, g):
+        out = out.clone(); out.select(_channel_dim(m), state["channel"](g)).fill_(float("nan")); return out
     def check(m, args):
         x = args[0] if args else None
         if not isinstance(x, torch.Tensor) or not x.is_floating_point(): return None
-        nan = x.isnan().movedim(_channel_dim(m), 0).flatten(1)
+        isnan = x.isnan()
+        if m not in expect and not isnan.any(): return None   # the common case, one pass over the input
+        nan = isnan.movedim(_channel_dim(m), 0).flatten(1)
         full, some = nan.all(1), nan.any(1)
         want = torch.zeros_like(full)
-        for g, i0, taps in expect.get(m, []): want[i0:i0 + taps] = True
+        for g, taps in expect.get(m, []): j = state["channel"](g); want[j * taps:(j + 1) * taps] = True
         if not (full[want].all() and not some[~want].any()):   # a missed, extra or moved NaN column
-            for g in ([e[0] for e in expect[m]] if m in expect else [None]): bad.setdefault(getattr(g, "name", None), []).append(names[m])
+            for g in ([g for g, _ in expect[m]] if m in expect else [None]):
+                bad.setdefault(getattr(g, "name", None), []).append((state["channel"](g) if g else None, names[m]))
         # the channels end at their consumers: cleaned, they cannot reach the readers of other groups
-        return (torch.where(x.isnan(), torch.zeros_like(x), x), *args[1:]) if some.any() else None
+        return (torch.where(isnan, torch.zeros_like(x), x), *args[1:]) if some.any() else None
     for g in groups:
-        for p in g.producers: _keep_first_(mods[p], "out", g.n - 1); mods[p].register_forward_hook(functools.partial(nan_out, j=channel(g)))
+        for p in g.producers: _keep_first_(mods[p], "out", g.n - 1); mods[p].register_forward_hook(functools.partial(nan_out, g=g))
         for b in g.bns: _keep_first_(mods[b], "out", g.n - 1)
-        for c in g.consumers:
-            _keep_first_(mods[c], "in", (g.n - 1) * g.taps[c])
-            expect.setdefault(mods[c], []).append((g, channel(g) * g.taps[c], g.taps[c]))
+        for c in g.consumers: _keep_first_(mods[c], "in", (g.n - 1) * g.taps[c]); expect.setdefault(mods[c], []).append((g, g.taps[c]))
     for m in mods.values():
         if isinstance(m, _WEIGHTED): m.register_forward_pre_hook(check)
         m.register_forward_pre_hook(lambda m, a: stack.append(m) and None)  # which forward raises: the innermost running
         m.register_forward_hook(lambda m, a, o: stack.pop() and None)
-    try:
-        with torch.no_grad(): out = _forward(cp, example_inputs)
-    except Exception as e:
-        where = f"'{names[stack[-1]]}'" if stack and names[stack[-1]] else type(model).__name__
-        return f"makes {where}'s forward fail ({_short(e)})", bad
-    shapes = [tuple(t.shape) for t in _tensors(out)]
-    return (None if shapes == out_shapes else f"changes the output shapes from {out_shapes} to {shapes}"), bad
+    for state["channel"] in (lambda g: 0, lambda g: g.n - 2):  # first and last kept: a permutation moves at least one
+        try:
+            with torch.no_grad(): out = _forward(cp, example_inputs)
+        except Exception as e:
+            where = f"'{names[stack[-1]]}'" if stack and names[stack[-1]] else type(model).__name__
+            return f"makes {where}'s forward fail ({_short(e)})", bad
+        shapes = [tuple(t.shape) for t in _tensors(out)]
+        if shapes != out_shapes: return f"changes the output shapes from {out_shapes} to {shapes}", bad
+    return None, bad
 
 def _probe(model:nn.Module, example_inputs, groups:list, out_shapes:list):
-    "Mark groups that fail the narrowing or the layout probe not prunable: all groups in one pass, one by one only on failure."
+    "Mark groups that fail the narrowing or the layout probe not prunable: all groups in one copy, one by one only on failure."
     cand = [g for g in groups if g.prunable and g.n > 1]
-    for channel in (lambda g: 0, lambda g: g.n - 2):       # first and last kept: a permutation moves at least one
-        why, bad = _probe_run(model, example_inputs, cand, channel, out_shapes)
-        if why is None and not bad: continue
-        for g in cand:
-            why, bad = _probe_run(model, example_inputs, [g], channel, out_shapes)
-            if why:
-                g.prunable, g.reason = False, (f"one channel fewer {why}: a fixed-size reshape or view there? Make it use -1, "
-                                               f"or add {g.producers[0]} to ignored_layers")
-            elif bad:
-                g.prunable, g.reason = False, (
-                    f"channel {channel(g)} reaches {', '.join(sorted(set(sum(bad.values(), []))))} in another layout than "
-                    "compensation assumes (a conv reads channel j at every position, a flattened linear reads inputs j*taps to "
-                    f"(j+1)*taps-1, as torch.flatten): a permute before a flatten? Flatten channel-major, or add {g.producers[0]} to ignored_layers")
-        cand = [g for g in cand if g.prunable]
+    if not cand: return
+    try: why, bad = _probe_run(model, example_inputs, cand, out_shapes)
+    except Exception as e:  # e.g. a model that cannot be deep-copied: leave the groups as the graph says
+        warnings.warn(f"channel groups of {type(model).__name__} were not probed ({_short(e)})"); return
+    if why is None and not bad: return
+    for g in cand:
+        why, bad = _probe_run(model, example_inputs, [g], out_shapes)
+        if why:
+            g.prunable, g.reason = False, (f"one channel fewer {why}: a fixed-size reshape or view there? Make it use -1, "
+                                           f"or add {g.producers[0]} to ignored_layers")
+        elif bad:
+            j, reader = sorted(sum(bad.values(), []), key=str)[0]
+            g.prunable, g.reason = (False,
+                f"channel {j} reaches {reader} in another layout than compensation assumes (a conv reads channel j at every "
+                "position, a flattened linear reads inputs j*taps to (j+1)*taps-1, as torch.flatten): a permute before a "
+                f"flatten? Flatten channel-major, or add {g.producers[0]} to ignored_layers")
 
 # %% ../nbs/05_surgery.ipynb #b71b3f08
 def find_groups(model:nn.Module,            # the network (left as it came: weights, hooks, train/eval modes)
