@@ -32,11 +32,10 @@ def _forward(model:nn.Module, example_inputs):
     return model(example_inputs)
 
 def _tensors(x) -> list:
-    "The tensors in a nest of tuples, lists and dicts (model inputs or outputs)."
+    "The tensors in a nest of tuples, lists and dicts (model inputs or outputs); anything else is skipped."
     if isinstance(x, torch.Tensor): return [x]
     if isinstance(x, dict): x = list(x.values())
-    if isinstance(x, (tuple, list)): return [t for v in x for t in _tensors(v)]
-    return [t for v in vars(x).values() for t in _tensors(v)] if hasattr(x, "__dict__") and not isinstance(x, nn.Module) else []
+    return [t for v in x for t in _tensors(v)] if isinstance(x, (tuple, list)) else []
 
 def _describe(example_inputs):
     if isinstance(example_inputs, torch.Tensor): return f"a tensor of shape {tuple(example_inputs.shape)}"
@@ -366,7 +365,7 @@ def find_groups(model:nn.Module,            # the network (left as it came: weig
                 example_inputs,              # inputs for one forward pass
                 ignored_layers:list|None=None, # modules whose output channels are never pruned (submodules included)
                 residual:bool=False,         # also make groups coupled through residual adds prunable
-                probe:bool=True,             # check every prunable group with a narrowed and a NaN forward pass
+                probe:bool=True,             # check prunable groups on a narrowed copy with NaN channels (two forward passes)
                 max_seconds:float=60.,       # refuse graphs whose channel groups take longer to find
                ) -> list[ChannelGroup]:
     "Every channel group of `model` (Torch-Pruning dependency groups), in execution order, prunable or not."
