@@ -51,7 +51,7 @@ class ChannelStats:
             want = f"(samples, {self.n}) tensor with channel_dim=-1" if rows else f"(batch, {self.n}, positions) tensor with channel_dim=1"
             raise ValueError(f"ChannelStats(n={self.n}).update needs a {want}, got shape {tuple(x.shape)} and "
                              f"channel_dim={channel_dim}: reshape with `consumer_view` (or `consumer_samples`) first")
-        if items is not None and (isinstance(items, bool) or int(items) != items or items < 0):
+        if items is not None and (isinstance(items, bool) or not isinstance(items, numbers.Integral) or items < 0):
             raise ValueError(f"items={items!r}: pass the number of input items (a non-negative integer), or None")
         x = x.detach()
         items = x.shape[0] if items is None else int(items)
