@@ -15,7 +15,7 @@ from .data import imagenet_folder, imagenet_transforms, calibration_subset, data
 from .pruner import SubspacePruner, save_pruned, load_pruned, ALLOCATIONS
 from .ordering import ORDERINGS
 from .surgery import count_macs
-from .checks import check_budget
+from .checks import check_budget, check_folder
 from .train import (evaluate, finetune, set_seed, dist_env, init_distributed, default_device,
                                   _autocast)
 
@@ -419,7 +419,7 @@ def imagenet_experiment(arch:str="vgg16", # torchvision architecture: "vgg16" or
     dev, w = args["device"], args["weights"]
     amp = bool(amp) and dev.type == "cuda"
     say = (lambda *a: print(*a, flush=True)) if progress and rank == 0 else (lambda *a: None)
-    out = Path(out).expanduser()
+    out = check_folder("out", out, exists=False)  # a file there fails now, not after the baseline
     settings = dict(arch=arch, weights=weights_label(w) if not isinstance(w, Path) else str(w.resolve()),
                     data=str(Path(data).expanduser().resolve()), macs=float(macs), calib_images=calib_images,
                     resolution=resolution, seed=seed, ordering=ordering, allocation=allocation,
