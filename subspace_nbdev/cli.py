@@ -75,12 +75,15 @@ def _arg_type(anno, default):
     if default is not None and type(default) in (int, float): return type(default)
     return str
 
+class _Parser(argparse.ArgumentParser):
+    "argparse, with a usage error on one line (`prog: error: ...`), exit status 2"
+    def error(self, message): self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
 def cli_parser(func, # a documented function (docments) whose parameters become flags
                prog:str|None=None, # the command's name
               ) -> argparse.ArgumentParser:
     "An argparse parser for `func`: `--calib-images`-style flags, help from the docments, defaults shown"
-    p = argparse.ArgumentParser(prog=prog, description=inspect.getdoc(func),
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = _Parser(prog=prog, description=inspect.getdoc(func), formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     try: hints = typing.get_type_hints(func)  # real types, also under `from __future__ import annotations`
     except Exception: hints = {}
     for name, d in docments(func, full=True).items():
@@ -96,10 +99,23 @@ def cli_parser(func, # a documented function (docments) whose parameters become 
         else: p.add_argument(flag, type=_arg_type(anno, default), default=default, help=help)
     return p
 
+_INPUT_ERRORS = (ValueError, TypeError, LookupError, OSError)  # bad arguments, data or files: the message is the story
+
+def _one_line(e:Exception) -> str:
+    "An exception as one line: its message (with its type, and the --debug hint, unless it is an input error)"
+    msg = " ".join(str(e).split()) or type(e).__name__
+    return msg if isinstance(e, _INPUT_ERRORS) else f"{type(e).__name__}: {msg} (run with --debug for the traceback)"
+
 def _run(func, prog, argv=None):
-    "Parse `argv` (default: the command line) into `func`'s parameters and call it"
-    args = vars(cli_parser(func, prog).parse_args(argv))
-    return func(**{k: tuple(v) if isinstance(v, list) else v for k, v in args.items()})
+    "Parse `argv` (default: the command line) into `func`'s parameters and call it; an error is one line and exit status 2"
+    p = cli_parser(func, prog)
+    p.add_argument('--debug', action='store_true', help="on an error, raise it with its traceback instead of one line")
+    args = vars(p.parse_args(argv))
+    debug = args.pop('debug')
+    try: return func(**{k: tuple(v) if isinstance(v, list) else v for k, v in args.items()})
+    except Exception as e:
+        if debug: raise
+        p.exit(2, f"{prog}: error: {_one_line(e)}\n")
 
 # %% ../nbs/11_cli.ipynb #c9a5375b
 def snp_reproduce(argv=None):

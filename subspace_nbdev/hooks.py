@@ -4,13 +4,16 @@
 
 # %% ../nbs/00_hooks.ipynb #e8bda620
 from __future__ import annotations
+import numbers
+from collections.abc import Mapping
 from contextlib import contextmanager
 import torch
 from torch import nn, Tensor
 from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['ChannelStats', 'consumer_view', 'consumer_samples', 'collect_stats']
+__all__ = ['BATCH_FORMS', 'ChannelStats', 'consumer_view', 'consumer_samples', 'BatchError', 'ForwardError', 'NonFiniteError',
+           'batch_arguments', 'collect_stats']
 
 # %% ../nbs/00_hooks.ipynb #65c38ca1
 _BLOCK = 2**22       # float64 elements per Gram block on the CPU (32 MB): one 224x224 map of 64 channels is 3.2 M
@@ -30,7 +33,7 @@ class ChannelStats:
                  device=None, # where the statistics live; `update` moves them to its input's device
                 ):
         if int(n) < 1: raise ValueError(f"ChannelStats needs n >= 1 channels, got n={n}")
-        self.n, self.count = int(n), 0
+        self.n, self.count, self.items = int(n), 0, 0  # samples (positions) and input items (images, sequences)
         z = dict(dtype=torch.float64, device=device)
         self.shift = torch.zeros(self.n, **z)            # K: a mean estimate, set by the first batch
         self._sum = torch.zeros(self.n, **z)             # sum of (x - K)
@@ -40,6 +43,7 @@ class ChannelStats:
     def update(self,
                x:Tensor, # samples of the n channels: (samples, n) rows, or channel-first (batch, n, positions)
                channel_dim:int=-1, # -1: each row is a sample; 1: channel-first, each (item, position) is a sample
+               items:int|None=None, # input items (images, sequences) these samples come from; None: x.shape[0]
               ) -> ChannelStats:
         "Add a batch of samples to the shifted sums, in float64 blocks on `x`'s device."
         rows = channel_dim == -1
@@ -47,7 +51,10 @@ class ChannelStats:
             want = f"(samples, {self.n}) tensor with channel_dim=-1" if rows else f"(batch, {self.n}, positions) tensor with channel_dim=1"
             raise ValueError(f"ChannelStats(n={self.n}).update needs a {want}, got shape {tuple(x.shape)} and "
                              f"channel_dim={channel_dim}: reshape with `consumer_view` (or `consumer_samples`) first")
+        if items is not None and (isinstance(items, bool) or not isinstance(items, numbers.Integral) or items < 0):
+            raise ValueError(f"items={items!r}: pass the number of input items (a non-negative integer), or None")
         x = x.detach()
+        items = x.shape[0] if items is None else int(items)
         x = x.T[None] if rows else x  # (items, n, positions) either way, without a copy
         count = x.shape[0] * x.shape[2]
         if count == 0: return self
@@ -60,7 +67,7 @@ class ChannelStats:
             self._sum += b.sum((0, 2))
             if len(b) == 1: self._gram.addmm_(b[0], b[0].T)  # in place: no n x n temporary
             else: self._gram += torch.bmm(b, b.mT).sum(0)
-        self.count += count; self._cov = None
+        self.count += count; self.items += items; self._cov = None
         return self
 
     @property
@@ -94,7 +101,7 @@ class ChannelStats:
         e = o[0] - self.shift  # re-centre the other set's sums on this shift
         self._gram += o[2] + torch.outer(o[1], e) + torch.outer(e, o[1]) + other.count * torch.outer(e, e)
         self._sum += o[1] + other.count * e
-        self.count += other.count; self._cov = None
+        self.count += other.count; self.items += other.items; self._cov = None
         return self
 
     def to(self, device) -> ChannelStats:
@@ -103,7 +110,7 @@ class ChannelStats:
         if self._cov is not None: self._cov = self._cov.to(device)
         return self
 
-    def __repr__(self): return f"ChannelStats(n={self.n}, count={self.count}, device={self._gram.device})"
+    def __repr__(self): return f"ChannelStats(n={self.n}, count={self.count}, items={self.items}, device={self._gram.device})"
 
 # %% ../nbs/00_hooks.ipynb #6b61b01b
 def consumer_view(module:nn.Module, # the consumer that reads the nodes
@@ -135,16 +142,99 @@ def consumer_samples(module:nn.Module, # the consumer that reads the nodes
     v, dim = consumer_view(module, x, channels)
     return v if dim == -1 else v.transpose(1, 2).reshape(-1, v.shape[1])
 
+# %% ../nbs/00_hooks.ipynb #cca2cc23
+BATCH_FORMS = ("a tensor x, called as model(x); a tuple or list (x, y, ...) whose first item is the input tensor x, "
+               "called as model(x); or a dict of keyword tensors, called as model(**batch)")
+
+class BatchError(TypeError):
+    "A calibration batch of a form that `collect_stats` cannot feed to a model."
+
+class ForwardError(RuntimeError):
+    "The model's forward raised on a calibration batch (the original exception is chained as `__cause__`)."
+
+class NonFiniteError(ValueError):
+    "NaN or inf in a calibration batch's inputs (`consumer` None) or, with finite inputs, at a consumer's input."
+    def __init__(self, message:str, batch:int, consumer:str|None=None):
+        super().__init__(message)
+        self.batch, self.consumer = batch, consumer
+
+def _form(v) -> str:
+    "A short description of a batch (or one of its items), for error messages."
+    if isinstance(v, Tensor): return f"a {str(v.dtype).removeprefix('torch.')} tensor of shape {tuple(v.shape)}"
+    if isinstance(v, (tuple, list)):
+        return f"a {type(v).__name__} of {len(v)} items" + (f" whose first item is {_form(v[0])}" if len(v) else "")
+    if isinstance(v, Mapping): return "a dict {" + ", ".join(f"{k!r}: {_form(x)}" for k, x in v.items()) + "}"
+    return f"a {type(v).__name__}"
+
+def batch_arguments(batch, # one item of a calibration loader
+                    index:int=0, # its position in the loader, for the error message
+                   ) -> tuple[tuple, dict]: # the positional and keyword arguments of the model's forward
+    "The model's arguments for a calibration batch of a supported form (`BATCH_FORMS`); a `BatchError` otherwise."
+    if isinstance(batch, Tensor) and batch.ndim > 0: return (batch,), {}
+    if isinstance(batch, (tuple, list)) and len(batch) and isinstance(batch[0], Tensor) and batch[0].ndim > 0:
+        return (batch[0],), {}
+    if isinstance(batch, Mapping) and any(isinstance(v, Tensor) and v.ndim > 0 for v in batch.values()):
+        return (), dict(batch)
+    raise BatchError(f"calibration batch {index} is {_form(batch)}, which is not a model input: make the loader yield "
+                     f"{BATCH_FORMS} (the first dimension counts the items)")
+
+def _items(args:tuple, kwargs:dict) -> int:
+    "Items in a batch: the first dimension of its input tensor (a dict: of its first tensor)."
+    x = args[0] if args else next(v for v in kwargs.values() if isinstance(v, Tensor) and v.ndim > 0)
+    return x.shape[0]
+
+def _truncate(args:tuple, kwargs:dict, k:int) -> tuple[tuple, dict]:
+    "The first `k` items of a batch: every tensor whose first dimension counts the items is cut."
+    n = _items(args, kwargs)
+    cut = lambda v: v[:k] if isinstance(v, Tensor) and v.ndim > 0 and v.shape[0] == n else v
+    return tuple(cut(a) for a in args), {key: cut(v) for key, v in kwargs.items()}
+
+def _to(args:tuple, kwargs:dict, device) -> tuple[tuple, dict]:
+    "A batch's tensors on `device`; other values as they are."
+    mv = lambda v: v.to(device, non_blocking=True) if isinstance(v, Tensor) else v
+    return tuple(mv(a) for a in args), {key: mv(v) for key, v in kwargs.items()}
+
+def _finite_flag(args:tuple, kwargs:dict):
+    "A 0-d bool tensor, on the inputs' device and without a sync: are all floating-point inputs finite? (None: none)"
+    fl = [torch.isfinite(v).all() for v in (*args, *kwargs.values()) if isinstance(v, Tensor) and v.is_floating_point()]
+    if not fl: return None
+    return fl[0] if len(fl) == 1 else torch.stack([f.to(fl[0].device) for f in fl]).all()
+
+def _input_error(args:tuple, kwargs:dict, index:int) -> NonFiniteError:
+    "The error for non-finite inputs: where, how many, and the fix."
+    named = [("the input", a) for a in args] + [(f"batch[{k!r}]", v) for k, v in kwargs.items()]
+    bad = next((name, v) for name, v in named if isinstance(v, Tensor) and v.is_floating_point() and not torch.isfinite(v).all())
+    name, v = bad
+    return NonFiniteError(
+        f"calibration batch {index} holds non-finite inputs: {name} ({_form(v)}) has {int(v.isnan().sum())} NaN and "
+        f"{int(v.isinf().sum())} inf values; the data, not the model, is at fault: clean the loader's data (e.g. "
+        "torch.nan_to_num, drop the bad samples, or fix a normalisation that divides by a zero std)", index)
+
+def _consumer_error(model:nn.Module, name:str, index:int) -> NonFiniteError:
+    "The error for a consumer whose input went non-finite although the batch's inputs were finite."
+    bad = next((p for p, t in (*model.named_parameters(), *model.named_buffers())
+                if t.is_floating_point() and not torch.isfinite(t).all()), None)
+    why = (f"the model's own {bad!r} holds NaN or inf: fix or reload the weights" if bad else
+           "the model overflows (e.g. in float16): calibrate in float32 (model.float() and float32 inputs) or "
+           f"find the layer before {name!r} whose outputs grow out of range")
+    return NonFiniteError(f"the input of consumer {name!r} (the first, in execution order) went NaN or inf in calibration "
+                          f"batch {index}, although the batch's inputs are finite: {why}", index, name)
+
+def _forward_error(e:Exception, batch, args:tuple, index:int) -> ForwardError:
+    "The error for a forward that raised: the batch, its form, the supported forms, and the integer-input fix."
+    hint = ""
+    if args and not (args[0].is_floating_point() or args[0].is_complex()):
+        hint = (f" The input is {str(args[0].dtype).removeprefix('torch.')}, and most models want floats: convert it "
+                "with x.float() (scaled as in training, e.g. x.float() / 255).")
+    return ForwardError(f"the model's forward raised on calibration batch {index} ({_form(batch)}): "
+                        f"{type(e).__name__}: {e}.{hint} Supported batch forms: {BATCH_FORMS}.")
+
 # %% ../nbs/00_hooks.ipynb #b3dd6680
 def _model_device(model:nn.Module) -> torch.device:
     "The device of the model's first parameter (or buffer), CPU for a stateless model."
     for t in model.parameters(): return t.device
     for t in model.buffers(): return t.device
     return torch.device("cpu")
-
-def _batch_input(batch):
-    "The input of a batch: the batch itself, or the first element of an (x, y, ...) tuple/list."
-    return batch[0] if isinstance(batch, (tuple, list)) else batch
 
 @contextmanager
 def _eval_mode(model:nn.Module):
@@ -157,16 +247,16 @@ def _eval_mode(model:nn.Module):
 
 # %% ../nbs/00_hooks.ipynb #d6021828
 def collect_stats(model:nn.Module, # the network (statistics are taken on this, unpruned, model)
-                  batches, # iterable of input tensors or (x, y, ...) tuples, e.g. a DataLoader
+                  batches, # iterable of batches: tensors, (x, y, ...) tuples or dicts of keyword tensors (`BATCH_FORMS`)
                   consumers:dict[str, nn.Module], # group name -> consumer module whose *input* holds the nodes
                   channels:dict[str, int]|None=None, # group name -> channels, for Linear consumers of a flattened conv map
-                  max_samples:int|None=None, # stop after this many input rows (images); None: the whole iterable
+                  max_samples:int|None=None, # stop after this many input items (images, sequences); None: the whole iterable
                   progress:bool=True, # show a tqdm progress bar
                  ) -> dict[str, ChannelStats]:
     "Mean and covariance of every consumer's input channels, in one pass with forward pre-hooks."
     channels = dict(channels or {})
-    if max_samples is not None and max_samples < 1:
-        raise ValueError(f"max_samples={max_samples}: pass a positive number of samples, or None for all")
+    if max_samples is not None and (isinstance(max_samples, bool) or not isinstance(max_samples, numbers.Integral) or max_samples < 1):
+        raise ValueError(f"max_samples={max_samples!r}: pass a positive number of samples, or None for all")
     members = {id(m) for m in model.modules()}
     for name, mod in consumers.items():
         if id(mod) not in members: raise ValueError(f"consumer {name!r} is not a submodule of the model: "
@@ -174,12 +264,17 @@ def collect_stats(model:nn.Module, # the network (statistics are taken on this, 
     unknown = set(channels) - set(consumers)
     if unknown: raise ValueError(f"channels names {sorted(unknown)} that are not consumers: use names of `consumers`")
     stats, device = {}, _model_device(model)
+    fired, hook_error = {}, []  # consumers run in this batch, in execution order -> items to count; a hook's own error
+    items = 0
 
     def make_hook(name):
         def hook(module, args):
-            x, dim = consumer_view(module, args[0].detach(), channels.get(name))
-            if name not in stats: stats[name] = ChannelStats(x.shape[1], device=x.device)
-            stats[name].update(x, dim)
+            try:
+                x, dim = consumer_view(module, args[0].detach(), channels.get(name))
+                if name not in stats: stats[name] = ChannelStats(x.shape[1], device=x.device)
+                stats[name].update(x, dim, items=0 if name in fired else items)  # a shared consumer counts items once
+                fired[name] = True
+            except Exception as e: hook_error.append(e); raise
         return hook
 
     total = max_samples
@@ -189,13 +284,25 @@ def collect_stats(model:nn.Module, # the network (statistics are taken on this, 
         for name, mod in consumers.items(): handles.append(mod.register_forward_pre_hook(make_hook(name)))
         with _eval_mode(model), torch.no_grad(), tqdm(total=total, unit="img", desc="collect_stats",
                                                       disable=not progress, leave=False) as bar:
-            for batch in batches:
-                x = _batch_input(batch)
-                if max_samples is not None: x = x[:max_samples - seen]  # truncate exactly
-                if len(x) == 0: continue
-                model(x.to(device, non_blocking=True))
-                seen += len(x)
-                bar.update(len(x))
+            for i, batch in enumerate(batches):
+                args, kwargs = batch_arguments(batch, i)
+                if max_samples is not None: args, kwargs = _truncate(args, kwargs, max_samples - seen)  # exactly
+                items = _items(args, kwargs)
+                if items == 0: continue
+                args, kwargs = _to(args, kwargs, device)
+                finite = _finite_flag(args, kwargs)  # no sync yet: read after the forward, with the consumers' sums
+                fired.clear()
+                try: model(*args, **kwargs)
+                except Exception as e:
+                    if hook_error and e is hook_error[-1]: raise
+                    if finite is not None and not finite: raise _input_error(args, kwargs, i) from e
+                    raise _forward_error(e, batch, args, i) from e
+                flags = ([] if finite is None else [finite]) + [torch.isfinite(stats[n]._sum).all() for n in fired]
+                if flags and not torch.stack([f.to(flags[0].device) for f in flags]).all():  # one sync per batch
+                    if finite is not None and not finite: raise _input_error(args, kwargs, i)
+                    raise _consumer_error(model, next(n for n in fired if not torch.isfinite(stats[n]._sum).all()), i)
+                seen += items
+                bar.update(items)
                 if max_samples is not None and seen >= max_samples: break
     finally:
         for h in handles: h.remove()

@@ -15,6 +15,7 @@ from .data import imagenet_folder, imagenet_transforms, calibration_subset, data
 from .pruner import SubspacePruner, save_pruned, load_pruned, ALLOCATIONS
 from .ordering import ORDERINGS
 from .surgery import count_macs
+from .checks import check_budget, check_folder
 from .train import (evaluate, finetune, set_seed, dist_env, init_distributed, default_device,
                                   _autocast)
 
@@ -222,9 +223,7 @@ def check_imagenet_args(arch:str="vgg16", # torchvision architecture
                        ) -> dict: # resolved values: weights, device, classes
     "Check every argument of `imagenet_experiment` before any long work; raise a clear error for the first problem."
     check_arch(arch)
-    if isinstance(macs, bool) or not isinstance(macs, (int, float)) or not (0 < macs <= 1) or math.isnan(macs):
-        raise ValueError(f"macs={macs!r} is outside (0, 1]: pass the fraction of the original MACs to keep, e.g. 0.5 "
-                         "(VGG-16: ThiNet kept 0.31, CP about 0.2; ResNet-50: CHIP kept 0.55)")
+    check_budget("macs", macs)  # a BudgetError naming the value and the fix; NumPy and 0-d tensor scalars pass
     for name, v, lo in [("calib_images", calib_images, 1), ("finetune_epochs", finetune_epochs, 0),
                         ("batch_size", batch_size, 1), ("workers", workers, 0), ("resolution", resolution, 32)]:
         if isinstance(v, bool) or not isinstance(v, int) or v < lo:
@@ -420,7 +419,7 @@ def imagenet_experiment(arch:str="vgg16", # torchvision architecture: "vgg16" or
     dev, w = args["device"], args["weights"]
     amp = bool(amp) and dev.type == "cuda"
     say = (lambda *a: print(*a, flush=True)) if progress and rank == 0 else (lambda *a: None)
-    out = Path(out).expanduser()
+    out = check_folder("out", out, exists=False)  # a file there fails now, not after the baseline
     settings = dict(arch=arch, weights=weights_label(w) if not isinstance(w, Path) else str(w.resolve()),
                     data=str(Path(data).expanduser().resolve()), macs=float(macs), calib_images=calib_images,
                     resolution=resolution, seed=seed, ordering=ordering, allocation=allocation,
@@ -479,7 +478,7 @@ def imagenet_experiment(arch:str="vgg16", # torchvision architecture: "vgg16" or
                 with _autocast(dev, amp): pruner.calibrate(loader(calib), max_samples=calib_images, progress=progress)
             say(f"[4/6] pruning to {macs:g} of the MACs")
             with steps("prune"):
-                pruned, report = pruner.prune(macs=macs)
+                pruned, report = pruner.prune(macs=float(macs))  # checked above; NumPy scalars too
                 save_pruned(pruned, pruned_path)
             rec["groups"] = [dict(r) for r in report.rows]
             rec["threshold"] = report.threshold

@@ -18,7 +18,8 @@ from tqdm.auto import tqdm
 from .surgery import find_groups, count_macs, WidthCost
 from .pruner import SubspacePruner
 from .data import fashion_mnist, calibration_subset, dataloader
-from .train import trained_model, finetune, evaluate, set_seed, default_device
+from .train import trained_model, finetune, evaluate, set_seed, default_device, ARCHS
+from .checks import check_budget, check_count, check_folder, CountError
 
 # %% ../nbs/10_reproduce.ipynb #d5e4b15e
 METHODS = {
@@ -411,6 +412,31 @@ def _protocol(epochs, n_train, calib_samples, n_test, n_test_all, ft_samples, n_
             "MACs: one multiply-add = 1, conv and linear layers, one 1x28x28 image; every method meets each budget "
             "(MACs reached in brackets).")
 
+def _check_args(out, seeds, epochs, budgets, archs, vgg_width, methods, finetune_epochs, calib_samples, n_test, ft_samples,
+                n_train, ft_lr, cache_dir, device, threads):
+    "Fail fast, before any training, on the first bad argument of `reproduce`, naming the fix."
+    check_folder("out", out, exists=False)
+    if cache_dir is not None: check_folder("cache_dir", cache_dir, exists=False)
+    for s in ([seeds] if isinstance(seeds, (int, str)) else seeds or ()):  # the command line gives strings
+        if not (isinstance(s, str) and s.isdigit()): check_count("seeds", s, minimum=0)
+    budgets = [budgets] if isinstance(budgets, (int, float, str)) else list(budgets)
+    if not budgets: raise ValueError("budgets=(): pass at least one MACs fraction in (0, 1], e.g. budgets=(0.5,)")
+    for b in budgets: check_budget("budgets", b, of="MACs")
+    bad = [a for a in ([archs] if isinstance(archs, str) else archs) if a not in ARCHS]
+    if bad or not archs: raise ValueError(f"archs={archs!r}: use some of {sorted(ARCHS)}")
+    _check_methods(methods)
+    for name, v, lo, opt in [("epochs", epochs, 1, True), ("vgg_width", vgg_width, 1, True), ("finetune_epochs", finetune_epochs, 0, False),
+                             ("calib_samples", calib_samples, 1, True), ("n_test", n_test, 1, True), ("ft_samples", ft_samples, 1, True),
+                             ("n_train", n_train, 1, True), ("threads", threads, 1, True)]:
+        check_count(name, v, minimum=lo, optional=opt)
+    if isinstance(ft_lr, bool) or not isinstance(ft_lr, (int, float)) or not (math.isfinite(ft_lr) and ft_lr > 0):
+        raise ValueError(f"ft_lr={ft_lr!r}: pass a positive, finite learning rate, e.g. ft_lr=0.01")
+    if device is not None:
+        try: dev = torch.device(device)
+        except (RuntimeError, TypeError) as e: raise ValueError(f"device={device!r} is not a device: use 'cpu' or 'cuda'") from e
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"device={device!r}, but this machine has no CUDA device: pass device='cpu' or leave it out")
+
 def reproduce(out:str|Path="snp_results", # folder for the figures, tables and JSON
               full:bool=False, # the full protocol (more seeds, longer training, all test images, full fine-tuning epoch)
               seeds:tuple|None=None, # default (0,) quick, (0, 1, 2) full
@@ -432,6 +458,8 @@ def reproduce(out:str|Path="snp_results", # folder for the figures, tables and J
               progress:bool=True, # progress bars
              ) -> dict: # the results (also written to `out/results.json`)
     "Run the Fashion-MNIST experiment (SNP, ablations, Torch-Pruning baselines; before/after fine-tuning) and write figures and tables."
+    _check_args(out, seeds, epochs, budgets, archs, vgg_width, methods, finetune_epochs, calib_samples, n_test, ft_samples,
+                n_train, ft_lr, cache_dir, device, threads)
     if threads is None: return _reproduce(**{k: v for k, v in locals().items() if k != "threads"})
     before = torch.get_num_threads()
     torch.set_num_threads(int(threads))
