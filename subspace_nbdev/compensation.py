@@ -268,25 +268,35 @@ def best_compensation(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (groups
                       damping:float=0.0, # relative ridge lambda: S_KK + lambda mean(diag S_KK) I
                       kinds:tuple=KINDS, # candidates to consider
                       rtol:float=1e-10, # see `least_squares_map`
+                      rr_error:float|None=None, # sum_t f_t tr(W_R,t S_RR W_R,t^T) if known (saves an r x r product)
                      ) -> Compensation:
-    "The candidate map with the least predicted output error; the bias of each is the best constant over the border."
+    "The candidate map with the least predicted output error (`compensation_error`); each bias is the best constant."
     if not kinds or set(kinds) - set(KINDS): raise ValueError(f"kinds={kinds!r}: choose among {KINDS}")
     if isinstance(damping, bool) or not isinstance(damping, (int, float)) or not damping >= 0 or math.isinf(damping):
         raise ValueError(f"damping={damping!r}: pass a relative ridge >= 0, e.g. 0.01 (0: plain least squares)")
     S, mu = _check_cov_mean(cov, mean)
     n, taps = _consumer_layout(consumer, channels)
+    if S.shape[0] != n: raise ValueError(f"cov has {S.shape[0]} nodes but the consumer reads {n}")
     K = _as_index(n, keep).to(S.device); R = removed_nodes(n, K.cpu()).to(S.device)
-    pats, w = tap_coverage(consumer, in_size, channels)
-    tw = (pats.T @ w).to(S.device)   # in-bounds fraction of each tap: the best constant bias is sum_t tw_t W_R,t m
-    M = S + torch.outer(mu, mu)
+    pats, w = (t.to(S.device) for t in tap_coverage(consumer, in_size, channels))
+    f = pats.T @ w   # in-bounds fraction of each tap: the best constant bias is sum_t f_t W_R,t m
+    Wt = consumer.weight.detach().to(S).reshape(consumer.weight.shape[0], n, taps).index_select(1, R).permute(2, 0, 1)
+    SKK, SRK = S[K][:, K], S[R][:, K]
+    B = Wt @ SRK                                                       # (taps, out, k): W_R,t S_RK
+    t0 = float((f * ((Wt @ S[R][:, R]) * Wt).sum((1, 2))).sum()) if rr_error is None else float(rr_error)
     maps = {}
     for kind in kinds:
-        if kind == "ls": A = _damped(S[K][:, K], S[R][:, K], damping, rtol)
-        elif kind == "ls0": A = _damped(M[K][:, K], M[R][:, K], damping, rtol)
+        if kind == "ls": A = _damped(SKK, SRK, damping, rtol)
+        elif kind == "ls0": A = _damped(SKK + torch.outer(mu[K], mu[K]), SRK + torch.outer(mu[R], mu[K]), damping, rtol)
         else: A = S.new_zeros(len(R), len(K))
-        c = S.new_zeros(len(R)) if kind == "none" else mu[R] - A @ mu[K]
-        t = tw if kind != "none" else torch.zeros_like(tw)
-        maps[kind] = (A, c, t, compensation_error(consumer, S, mu, K, A, c, channels, in_size, t))
+        m = mu[R] - A @ mu[K]
+        c, t = (S.new_zeros(len(R)), torch.zeros_like(f)) if kind == "none" else (m, f)
+        C = Wt @ A                                                     # (taps, out, k): W_R,t A
+        # tr(W Sigma W^T) with Sigma = S_RR - A S_KR - S_RK A^T + A S_KK A^T, tap by tap, in-bounds weighted
+        fluct = t0 + float((f * (((C @ SKK) * C).sum((1, 2)) - 2 * (C * B).sum((1, 2)))).sum())
+        V, D = (Wt @ m).T, (Wt @ c).T @ t                              # per-tap W_R,t m; the folded bias change
+        mean_term = float((w * ((D[:, None] - V @ pats.T) ** 2).sum(0)).sum())
+        maps[kind] = (A, c, t, max(fluct, 0.0) + mean_term)
     kind = min(maps, key=lambda k: maps[k][3])   # ties: the first in `kinds`
     A, c, t, err = maps[kind]
     return Compensation(kind, A, c, t, err, {k: v[3] for k, v in maps.items()})
