@@ -282,8 +282,16 @@ def best_compensation(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (groups
     f = pats.T @ w   # in-bounds fraction of each tap: the best constant bias is sum_t f_t W_R,t m
     Wt = consumer.weight.detach().to(S).reshape(consumer.weight.shape[0], n, taps).index_select(1, R).permute(2, 0, 1)
     SKK, SRK = S[K][:, K], S[R][:, K]
-    B = Wt @ SRK                                                       # (taps, out, k): W_R,t S_RK
-    t0 = float((f * ((Wt @ S[R][:, R]) * Wt).sum((1, 2))).sum()) if rr_error is None else float(rr_error)
+    if rr_error is None:   # H = sum_t f_t W_R,t^T W_R,t once; then each candidate costs O(r^2 k), whatever out x taps
+        Wf = (Wt * f.sqrt()[:, None, None]).reshape(-1, len(R))
+        H = Wf.T @ Wf
+        t0 = float((S[R][:, R] * H).sum())
+        quad = lambda A: float(((A @ SKK @ A.T) * H).sum() - 2 * ((A @ SRK.T) * H).sum())
+    else:                  # a wide consumer with r >> k (e.g. a 4096-wide FC): per-tap products of size out x k
+        t0, B = float(rr_error), Wt @ SRK
+        def quad(A):
+            C = Wt @ A
+            return float((f * (((C @ SKK) * C).sum((1, 2)) - 2 * (C * B).sum((1, 2)))).sum())
     maps = {}
     for kind in kinds:
         if kind == "ls": A = _damped(SKK, SRK, damping, rtol)
@@ -291,9 +299,8 @@ def best_compensation(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (groups
         else: A = S.new_zeros(len(R), len(K))
         m = mu[R] - A @ mu[K]
         c, t = (S.new_zeros(len(R)), torch.zeros_like(f)) if kind == "none" else (m, f)
-        C = Wt @ A                                                     # (taps, out, k): W_R,t A
-        # tr(W Sigma W^T) with Sigma = S_RR - A S_KR - S_RK A^T + A S_KK A^T, tap by tap, in-bounds weighted
-        fluct = t0 + float((f * (((C @ SKK) * C).sum((1, 2)) - 2 * (C * B).sum((1, 2)))).sum())
+        # sum_t f_t tr(W_R,t Sigma W_R,t^T), Sigma = S_RR - A S_KR - S_RK A^T + A S_KK A^T: the in-bounds fluctuation
+        fluct = t0 + (quad(A) if kind in ("ls", "ls0") else 0.0)
         V, D = (Wt @ m).T, (Wt @ c).T @ t                              # per-tap W_R,t m; the folded bias change
         mean_term = float((w * ((D[:, None] - V @ pats.T) ** 2).sum(0)).sum())
         maps[kind] = (A, c, t, max(fluct, 0.0) + mean_term)
