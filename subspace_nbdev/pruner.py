@@ -180,7 +180,7 @@ class SubspacePruner:
         self.cost = WidthCost(model, example_inputs, self.groups)
         self.macs, self.params = count_macs(model, example_inputs)
         self.stats, self.timings, self._factors, self._loader = None, {}, {}, None
-        self.in_sizes, self.data_notes, self.scarce, self.images, self._probe = {}, [], {}, 0, None
+        self.in_sizes, self.data_notes, self.scarce, self.images, self._probe, self.degenerate = {}, [], {}, 0, None, False
 
     @staticmethod
     def _check_options(ordering, allocation):
@@ -234,14 +234,16 @@ def _watch_inputs(model:nn.Module, consumers:dict):
 def _check_data(self:SubspacePruner, rec:dict, stats:dict):
     "Refuse constant data; warn (and note for the report) on one image, an outlier, groups without variance, scarce samples."
     n_img, notes = rec["images"], []
+    one = bool(n_img) and not rec["varies"]
+    outlier = math.isfinite(rec["sumsq"]) and rec["sumsq"] > 0 and rec["maxabs"] ** 2 > 0.5 * rec["sumsq"]
     if n_img and rec["lo"] == rec["hi"]:
         raise CalibrationError(f"all {n_img} calibration images are constant (every input value is {rec['lo']:g}): they "
                                "carry no information to order or compensate channels. Pass real images, e.g. a few hundred "
                                "training images.")
-    if n_img and not rec["varies"]:
+    if one:
         notes.append(f"calibrated on {'1 image' if n_img == 1 else f'{n_img} identical images'}: the statistics describe one "
                      "input, so the widths and maps fit it alone. Pass a few hundred distinct images.")
-    if math.isfinite(rec["sumsq"]) and rec["sumsq"] > 0 and rec["maxabs"] ** 2 > 0.5 * rec["sumsq"]:
+    if outlier:
         notes.append(f"one input value (|x| = {rec['maxabs']:.3g}) carries {rec['maxabs'] ** 2 / rec['sumsq']:.0%} of the "
                      "calibration inputs' energy: an outlier dominates the covariances, so the order and the maps describe "
                      "it, not the data. Remove or clip it.")
@@ -266,7 +268,7 @@ def _check_data(self:SubspacePruner, rec:dict, stats:dict):
         notes.append(f"{len(self.scarce)} group(s) have fewer than {SCARCE} samples (images x positions) per channel, so their "
                      f"covariances are rank-deficient and an exact in-sample fit can be far off on new images: {ex}"
                      f"{' ...' if len(self.scarce) > 4 else ''}. Calibrate on {need} (raise max_samples), or keep damping > 0.")
-    self.data_notes = notes
+    self.data_notes, self.degenerate = notes, one or outlier
     for m in notes: warnings.warn(m, CalibrationWarning, stacklevel=3)
 
 @patch
@@ -414,6 +416,7 @@ def _build(self:SubspacePruner, widths:list, ordering:str, compensate:bool, sequ
         sc = self.scarce.get(g.name)
         note = "" if k < g.n else "all kept"
         if sc: note = (note + "; " if note else "") + f"scarce: {sc['samples']} samples for {g.n} ch. (error in-sample)"
+        if self.degenerate and k < g.n: note = (note + "; " if note else "") + "degenerate data: error in-sample only (see warnings)"
         rows[g.name] = dict(name=g.name, before=g.n, after=k, variance_kept=float(f.F[k - 1]), error=0.0, rel_error=0.0,
                             comp="", note=note)
         if k >= g.n: continue
