@@ -5,11 +5,13 @@
 # %% ../nbs/04_compensation.ipynb #0883bce7
 from __future__ import annotations
 import math
+from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
 # %% auto #0
-__all__ = ['removed_nodes', 'least_squares_map', 'consumer_matrix', 'compensate_', 'predicted_error']
+__all__ = ['KINDS', 'removed_nodes', 'least_squares_map', 'consumer_matrix', 'compensate_', 'predicted_error', 'tap_coverage',
+           'compensation_error', 'Compensation', 'best_compensation']
 
 # %% ../nbs/04_compensation.ipynb #54c02ea3
 def _as_index(n:int, # number of nodes
@@ -115,6 +117,7 @@ def compensate_(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (groups=1) re
                 c:Tensor, # (|R|,) intercept from `least_squares_map`
                 channels:int|None=None, # for a Linear reading a flattened conv map: its number of channels
                 bn:nn.Module|None=None, # BatchNorm after a bias-free consumer: absorbs the bias change
+                tap_weights:Tensor|None=None, # (taps,) share of each tap's W_R c in the bias (`best_compensation`); None: all 1
                ) -> nn.Module:
     "Fold x_R ~ A x_K + c into `consumer` in place and zero its removed input columns; returns `consumer`."
     n, taps = _consumer_layout(consumer, channels)
@@ -127,6 +130,9 @@ def compensate_(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (groups=1) re
         raise ValueError(f"A must be ({len(R)}, {len(K)}) and c ({len(R)},) for {len(K)} kept of {n} nodes, got "
                          f"A {tuple(A.shape)} and c {tuple(c.shape)}: build them with least_squares_map(cov, mean, keep)")
     if not (torch.isfinite(A).all() and torch.isfinite(c).all()): raise ValueError("A or c contains NaN or inf")
+    tw = torch.ones(taps, dtype=torch.float64, device=W.device) if tap_weights is None else \
+        torch.as_tensor(tap_weights).detach().to(device=W.device, dtype=torch.float64)
+    if tw.shape != (taps,): raise ValueError(f"tap_weights must have shape ({taps},), one weight per tap, got {tuple(tw.shape)}")
     out = W.shape[0]
     use_bn = consumer.bias is None and bn is not None
     if use_bn:
@@ -139,7 +145,7 @@ def compensate_(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (groups=1) re
     W64 = W.detach().to(torch.float64).reshape(out, n, taps)
     WR = W64[:, R, :]
     W64[:, K, :] += (WR.transpose(1, 2) @ A).transpose(1, 2)   # W_K' = W_K + W_R A, tap by tap
-    delta = WR.sum(2) @ c                                        # b' = b + sum_t W_R[:, :, t] c
+    delta = (WR * tw).sum(2) @ c                                 # b' = b + sum_t w_t W_R[:, :, t] c
     W64[:, R, :] = 0                                    # the module now computes the pruned function
     with torch.no_grad():
         W.copy_(W64.reshape(W.shape))
@@ -166,3 +172,138 @@ def predicted_error(weight:Tensor, # (m, n) consumer weight, columns in the node
     k = int(k)
     WL = W[:, k:] @ L[k:, k:]   # L is lower triangular: only the removed rows reach the removed columns
     return float((d[k:] * (WL * WL).sum(0)).sum())
+
+# %% ../nbs/04_compensation.ipynb #cb3c9418
+def _side_mask(size:int, k:int, stride:int, dil:int, left:int, right:int) -> Tensor:
+    "(outputs, k) bool: which of the k taps of each output position read a real input (not padding), along one axis."
+    outs = (size + left + right - dil * (k - 1) - 1) // stride + 1
+    if outs < 1: raise ValueError(f"an input of size {size} is smaller than the kernel's reach {dil * (k - 1) + 1}")
+    i = torch.arange(outs)[:, None] * stride - left + torch.arange(k)[None] * dil
+    return (i >= 0) & (i < size)
+
+def tap_coverage(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (groups=1)
+                 in_size:tuple|None=None, # spatial size of the consumer's input map (e.g. (2, 2)); None: no border
+                 channels:int|None=None, # for a Linear reading a flattened conv map: its number of channels
+                ) -> tuple[Tensor, Tensor]: # patterns (U, taps) float64 in {0, 1}, weights (U,) summing to 1
+    "The distinct sets of in-bounds taps over the consumer's output positions, with the fraction of positions of each."
+    n, taps = _consumer_layout(consumer, channels)
+    one = (torch.ones(1, taps, dtype=torch.float64), torch.ones(1, dtype=torch.float64))
+    if not isinstance(consumer, _CONVS) or in_size is None or consumer.padding_mode != "zeros": return one
+    dims = len(consumer.kernel_size)
+    in_size = tuple(int(s) for s in in_size)
+    if len(in_size) != dims:
+        raise ValueError(f"in_size={in_size} must give the {dims} spatial sizes of the {type(consumer).__name__}'s input")
+    pad = consumer.padding
+    if pad == "valid": pad = (0,) * dims
+    if isinstance(pad, str):   # "same": total d(k - 1), the smaller half on the left (as torch pads)
+        tot = [dl * (k - 1) for dl, k in zip(consumer.dilation, consumer.kernel_size)]
+        lr = [(t // 2, t - t // 2) for t in tot]
+    else: lr = [(p, p) for p in pad]
+    if not any(l or r for l, r in lr): return one
+    mask = torch.ones(1, 1, dtype=torch.bool)
+    for s, k, st, dl, (l, r) in zip(in_size, consumer.kernel_size, consumer.stride, consumer.dilation, lr):
+        m = _side_mask(s, k, st, dl, l, r)   # taps are row-major over the kernel dims, like the weight's layout
+        mask = (mask[:, None, :, None] & m[None, :, None, :]).reshape(mask.shape[0] * m.shape[0], -1)
+    pats, counts = torch.unique(mask, dim=0, return_counts=True)
+    return pats.to(torch.float64), counts.to(torch.float64) / counts.sum()
+
+# %% ../nbs/04_compensation.ipynb #3ddaaf5a
+def compensation_error(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (groups=1), before `compensate_`
+                       cov:Tensor, # (n, n) covariance of its input nodes
+                       mean:Tensor, # (n,) their means
+                       keep, # kept node indices K, in the column order of A
+                       A:Tensor, # (|R|, |K|) map of the kept nodes onto the removed ones
+                       c:Tensor, # (|R|,) intercept
+                       channels:int|None=None, # for a Linear reading a flattened conv map: its number of channels
+                       in_size:tuple|None=None, # spatial size of a conv consumer's input; None: no border
+                       tap_weights:Tensor|None=None, # (taps,) weight of each tap's W_R c in the folded bias; None: all 1
+                      ) -> float:
+    "Mean squared change of the consumer's output when x_R ~ A x_K + c is folded in (`compensate_`), on the statistics."
+    S, mu = _check_cov_mean(cov, mean)
+    n, taps = _consumer_layout(consumer, channels)
+    if S.shape[0] != n: raise ValueError(f"cov has {S.shape[0]} nodes but the consumer reads {n}")
+    K = _as_index(n, keep).to(S.device); R = removed_nodes(n, K.cpu()).to(S.device)
+    A = torch.as_tensor(A).to(S); c = torch.as_tensor(c).to(S)
+    if A.shape != (len(R), len(K)) or c.shape != (len(R),):
+        raise ValueError(f"A must be ({len(R)}, {len(K)}) and c ({len(R)},), got {tuple(A.shape)} and {tuple(c.shape)}")
+    pats, w = (t.to(S.device) for t in tap_coverage(consumer, in_size, channels))
+    tw = torch.ones(taps, dtype=S.dtype, device=S.device) if tap_weights is None else torch.as_tensor(tap_weights).to(S)
+    WR = consumer.weight.detach().to(S).reshape(consumer.weight.shape[0], n, taps).index_select(1, R)
+    P = torch.cat([torch.eye(len(R), dtype=S.dtype, device=S.device), -A], 1)   # r = x_R - A x_K = P x_{R,K}
+    idx = torch.cat([R, K])
+    Sig = P @ S[idx][:, idx] @ P.T                                              # residual covariance
+    m = mu[R] - A @ mu[K]                                                       # residual mean
+    Wt = WR.permute(2, 0, 1)                                                    # (taps, out, r)
+    fluct = float(((pats.T @ w) * ((Wt @ Sig) * Wt).sum((1, 2))).sum())         # in-bounds taps, independent positions
+    V, C = (Wt @ m).T, (Wt @ c).T                                               # (out, taps): per-tap W_R m, W_R c
+    bias = C @ tw                                                               # what the fold adds to the bias
+    mean_term = float((w * ((bias[:, None] - V @ pats.T) ** 2).sum(0)).sum())   # exact over output positions
+    return mean_term + fluct
+
+# %% ../nbs/04_compensation.ipynb #70c5df01
+@dataclass
+class Compensation:
+    "The map folded into one consumer, chosen among the candidates by predicted error on the statistics."
+    kind:str            # "ls" (with intercept), "ls0" (second moments), "mean" (A = 0) or "none" (plain deletion)
+    A:Tensor            # (|R|, |K|) float64
+    c:Tensor            # (|R|,) float64
+    tap_weights:Tensor  # (taps,) share of each tap's W_R c in the folded bias: its in-bounds fraction
+    error:float         # predicted mean squared output change of this choice
+    errors:dict         # kind -> predicted error of every candidate
+
+KINDS = ("ls", "ls0", "mean", "none")
+
+def _damped(S:Tensor, B:Tensor, damping:float, rtol:float) -> Tensor:
+    "B (S + damping * mean(diag S) I)^+ : ridge-regularised normal equations."
+    if damping > 0 and S.shape[0]:
+        S = S + damping * float(S.diagonal().mean().clamp_min(0)) * torch.eye(S.shape[0], dtype=S.dtype, device=S.device)
+    return _solve_psd(S, B, rtol)
+
+def best_compensation(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (groups=1) reading the nodes
+                      cov:Tensor, # (n, n) covariance of its input nodes
+                      mean:Tensor, # (n,) their means
+                      keep, # kept node indices K
+                      channels:int|None=None, # for a Linear reading a flattened conv map: its number of channels
+                      in_size:tuple|None=None, # spatial size of a conv consumer's input (the border); None: none
+                      damping:float=0.0, # relative ridge lambda: S_KK + lambda mean(diag S_KK) I
+                      kinds:tuple=KINDS, # candidates to consider
+                      rtol:float=1e-10, # see `least_squares_map`
+                      rr_error:float|None=None, # sum_t f_t tr(W_R,t S_RR W_R,t^T) if known (saves an r x r product)
+                     ) -> Compensation:
+    "The candidate map with the least predicted output error (`compensation_error`); each bias is the best constant."
+    if not kinds or set(kinds) - set(KINDS): raise ValueError(f"kinds={kinds!r}: choose among {KINDS}")
+    if isinstance(damping, bool) or not isinstance(damping, (int, float)) or not damping >= 0 or math.isinf(damping):
+        raise ValueError(f"damping={damping!r}: pass a relative ridge >= 0, e.g. 0.01 (0: plain least squares)")
+    S, mu = _check_cov_mean(cov, mean)
+    n, taps = _consumer_layout(consumer, channels)
+    if S.shape[0] != n: raise ValueError(f"cov has {S.shape[0]} nodes but the consumer reads {n}")
+    K = _as_index(n, keep).to(S.device); R = removed_nodes(n, K.cpu()).to(S.device)
+    pats, w = (t.to(S.device) for t in tap_coverage(consumer, in_size, channels))
+    f = pats.T @ w   # in-bounds fraction of each tap: the best constant bias is sum_t f_t W_R,t m
+    Wt = consumer.weight.detach().to(S).reshape(consumer.weight.shape[0], n, taps).index_select(1, R).permute(2, 0, 1)
+    SKK, SRK = S[K][:, K], S[R][:, K]
+    if rr_error is None:   # H = sum_t f_t W_R,t^T W_R,t once; then each candidate costs O(r^2 k), whatever out x taps
+        Wf = (Wt * f.sqrt()[:, None, None]).reshape(-1, len(R))
+        H = Wf.T @ Wf
+        t0 = float((S[R][:, R] * H).sum())
+        quad = lambda A: float(((A @ SKK @ A.T) * H).sum() - 2 * ((A @ SRK.T) * H).sum())
+    else:                  # a wide consumer with r >> k (e.g. a 4096-wide FC): per-tap products of size out x k
+        t0, B = float(rr_error), Wt @ SRK
+        def quad(A):
+            C = Wt @ A
+            return float((f * (((C @ SKK) * C).sum((1, 2)) - 2 * (C * B).sum((1, 2)))).sum())
+    maps = {}
+    for kind in kinds:
+        if kind == "ls": A = _damped(SKK, SRK, damping, rtol)
+        elif kind == "ls0": A = _damped(SKK + torch.outer(mu[K], mu[K]), SRK + torch.outer(mu[R], mu[K]), damping, rtol)
+        else: A = S.new_zeros(len(R), len(K))
+        m = mu[R] - A @ mu[K]
+        c, t = (S.new_zeros(len(R)), torch.zeros_like(f)) if kind == "none" else (m, f)
+        # sum_t f_t tr(W_R,t Sigma W_R,t^T), Sigma = S_RR - A S_KR - S_RK A^T + A S_KK A^T: the in-bounds fluctuation
+        fluct = t0 + (quad(A) if kind in ("ls", "ls0") else 0.0)
+        V, D = (Wt @ m).T, (Wt @ c).T @ t                              # per-tap W_R,t m; the folded bias change
+        mean_term = float((w * ((D[:, None] - V @ pats.T) ** 2).sum(0)).sum())
+        maps[kind] = (A, c, t, max(fluct, 0.0) + mean_term)
+    kind = min(maps, key=lambda k: maps[k][3])   # ties: the first in `kinds`
+    A, c, t, err = maps[kind]
+    return Compensation(kind, A, c, t, err, {k: v[3] for k, v in maps.items()})

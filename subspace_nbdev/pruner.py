@@ -5,20 +5,23 @@
 # %% ../nbs/06_pruner.ipynb #f87dfbc7
 from __future__ import annotations
 import copy, math, time, warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 import torch
 from torch import nn, Tensor
 from fastcore.basics import patch
-from .hooks import collect_stats
+from .hooks import collect_stats, _eval_mode
 from .triangular import ldl
 from .ordering import node_order, ORDERINGS
 from .allocation import cumulative_variance, keep_counts, uniform_counts, cost_counts
-from .compensation import least_squares_map, removed_nodes, compensate_, predicted_error, consumer_matrix
+from .compensation import (least_squares_map, removed_nodes, compensate_, predicted_error, consumer_matrix,
+                           best_compensation, tap_coverage, KINDS)
 from .surgery import (ChannelGroup, find_groups, count_macs, WidthCost, trace_graph,
                                     remove_channels_, apply_cuts_)
 
 # %% auto #0
-__all__ = ['ALLOCATIONS', 'PruneReport', 'SubspacePruner', 'save_pruned', 'load_pruned', 'fit_to_state_dict_']
+__all__ = ['ALLOCATIONS', 'DAMPING', 'FAR_BELOW', 'PROBE', 'EXACT_TOL', 'SCARCE', 'PruneReport', 'SubspacePruner',
+           'CalibrationError', 'CalibrationWarning', 'save_pruned', 'load_pruned', 'fit_to_state_dict_']
 
 # %% ../nbs/06_pruner.ipynb #92e8d99a
 ALLOCATIONS = ("variance", "uniform", "cost")
@@ -77,6 +80,8 @@ class PruneReport:
     budget:str = ""           # e.g. "macs <= 0.5"
     search:dict = field(default_factory=dict, repr=False)  # budget search: target, achieved, next step
     curves:dict = field(default_factory=dict, repr=False)  # group -> F (cumulative variance), for plot()
+    notes:list = field(default_factory=list)               # what the errors are, and warnings about the data or budget
+    measured:float|None = None  # relative output error on a few calibration images (in-sample), if measured
 
     @property
     def macs_ratio(self) -> float: return self.macs_after / self.macs_before
@@ -90,17 +95,17 @@ class PruneReport:
         tot = (f"MACs {_count(self.macs_before)} -> {_count(self.macs_after)} ({self.macs_ratio:.3f}); "
                f"params {_count(self.params_before)} -> {_count(self.params_after)} ({self.params_ratio:.3f}). "
                "MACs: one multiply-add = 1 (conv and linear layers, one forward pass of example_inputs).")
-        cols = ["group", "before", "after", "kept", "variance kept", "pred. error", "rel. error", "note"]
+        cols = ["group", "before", "after", "kept", "variance kept", "pred. error", "rel. error", "comp.", "note"]
         rows = [[r["name"], str(r["before"]), str(r["after"]), f"{r['after']/r['before']:.3f}",
                  "" if r["variance_kept"] is None else f"{r['variance_kept']:.6f}",
                  "" if r["error"] is None else f"{r['error']:.4g}",
-                 "" if r["rel_error"] is None else f"{r['rel_error']:.3g}", r["note"]] for r in self.rows]
+                 "" if r["rel_error"] is None else f"{r['rel_error']:.3g}", r.get("comp", ""), r["note"]] for r in self.rows]
         if md:
             return [head + "\n", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)] + \
-                   ["| " + " | ".join(r) + " |" for r in rows] + ["", tot]
+                   ["| " + " | ".join(r) + " |" for r in rows] + ["", tot] + ["", *self.notes]
         w = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(cols)]
-        fmt = lambda r: "  ".join(s.ljust(w[i]) if i in (0, 7) else s.rjust(w[i]) for i, s in enumerate(r)).rstrip()
-        return [head, fmt(cols), fmt(["-" * x for x in w])] + [fmt(r) for r in rows] + [tot]
+        fmt = lambda r: "  ".join(s.ljust(w[i]) if i in (0, 8) else s.rjust(w[i]) for i, s in enumerate(r)).rstrip()
+        return [head, fmt(cols), fmt(["-" * x for x in w])] + [fmt(r) for r in rows] + [tot] + self.notes
 
     def __repr__(self): return "\n".join(self._lines())
     def _repr_markdown_(self): return "\n".join(self._lines(md=True))
@@ -135,6 +140,17 @@ def _check_budget(name:str, r) -> float:
                          f"to keep, e.g. {name}=0.5")
     return float(r)
 
+DAMPING = 1e-3   # default relative ridge: chosen on held-out data in 06b_calibration_size
+FAR_BELOW = 0.8  # a budget met below this fraction of its target is reported as missed
+PROBE = 16       # calibration images on which `prune` measures the pruned model's in-sample output error
+EXACT_TOL = 1e-3 # threshold=1 promises the original outputs on those images to this relative error
+SCARCE = 4       # fewer samples than this many per channel: the covariance is too thin to trust out of sample
+
+def _check_damping(damping) -> float:
+    if isinstance(damping, bool) or not isinstance(damping, (int, float)) or not damping >= 0 or math.isinf(damping):
+        raise ValueError(f"damping={damping!r}: pass a relative ridge >= 0, e.g. damping=0.01 (0: plain least squares)")
+    return float(damping)
+
 class SubspacePruner:
     "Subspace Node Pruning of `model`: `calibrate(loader)` once, then `prune(macs=|params=|threshold=)` any number of times."
     def __init__(self,
@@ -148,8 +164,10 @@ class SubspacePruner:
                  residual:bool=False,         # also prune channels coupled through residual adds
                  min_keep:int=1,              # channels every group keeps
                  seed:int=0,                  # seed of the "random" ordering
+                 damping:float=DAMPING,       # relative ridge of the least-squares maps, S_KK + damping mean(diag S_KK) I
                 ):
         self._check_options(ordering, allocation)
+        self.damping = _check_damping(damping)
         if int(min_keep) < 1: raise ValueError(f"min_keep={min_keep}: every group must keep at least 1 channel")
         self.model, self.example_inputs = model, example_inputs
         self.ordering, self.allocation, self.compensate = ordering, allocation, bool(compensate)
@@ -162,6 +180,7 @@ class SubspacePruner:
         self.cost = WidthCost(model, example_inputs, self.groups)
         self.macs, self.params = count_macs(model, example_inputs)
         self.stats, self.timings, self._factors, self._loader = None, {}, {}, None
+        self.in_sizes, self.data_notes, self.scarce, self.images, self._probe, self.degenerate = {}, [], {}, 0, None, False
 
     @staticmethod
     def _check_options(ordering, allocation):
@@ -179,6 +198,79 @@ def _consumers(g:ChannelGroup, model:nn.Module) -> tuple[dict, dict]:
     return ({c: model.get_submodule(c) for c in g.consumers},
             {c: ch for c, ch in g.channels.items() if ch is not None})
 
+class CalibrationError(ValueError):
+    "The calibration data carries no information to prune with (e.g. constant images)."
+
+class CalibrationWarning(UserWarning):
+    "The calibration data is thin or degenerate: the pruned model may be far off on new data."
+
+@contextmanager
+def _watch_inputs(model:nn.Module, consumers:dict):
+    "Record each consumer's input map size (for the border) and the count, spread and extremes of the model's inputs."
+    rec = dict(sizes={}, images=0, first=None, varies=False, lo=math.inf, hi=-math.inf, sumsq=0.0, maxabs=0.0, probe=None)
+    def size_hook(name):
+        def hook(m, args):
+            if args and isinstance(args[0], Tensor) and args[0].ndim > 2: rec["sizes"].setdefault(name, tuple(args[0].shape[2:]))
+        return hook
+    def input_hook(m, args):
+        x = args[0] if args else None
+        if not isinstance(x, Tensor) or x.ndim == 0 or not x.is_floating_point(): return
+        x = x.detach()
+        rec["images"] += len(x)
+        if rec["first"] is None: rec["first"] = x[:1].clone()
+        rec["varies"] = rec["varies"] or x.shape[1:] != rec["first"].shape[1:] or bool((x != rec["first"]).any())
+        rec["lo"], rec["hi"] = min(rec["lo"], float(x.min())), max(rec["hi"], float(x.max()))
+        rec["sumsq"] += float(x.double().square().sum()); rec["maxabs"] = max(rec["maxabs"], float(x.abs().max()))
+    def output_hook(m, args, out):   # a few calibration inputs and the original outputs: `prune` measures itself on them
+        if rec["probe"] is None and args and isinstance(args[0], Tensor) and isinstance(out, Tensor) and len(out) == len(args[0]):
+            rec["probe"] = (args[0][:PROBE].detach().clone(), out[:PROBE].detach().clone())
+    hs = [model.register_forward_pre_hook(input_hook), model.register_forward_hook(output_hook)] + \
+         [m.register_forward_pre_hook(size_hook(n)) for n, m in consumers.items()]
+    try: yield rec
+    finally:
+        for h in hs: h.remove()
+
+@patch
+def _check_data(self:SubspacePruner, rec:dict, stats:dict):
+    "Refuse constant data; warn (and note for the report) on one image, an outlier, groups without variance, scarce samples."
+    n_img, notes = rec["images"], []
+    one = bool(n_img) and not rec["varies"]
+    outlier = math.isfinite(rec["sumsq"]) and rec["sumsq"] > 0 and rec["maxabs"] ** 2 > 0.5 * rec["sumsq"]
+    if n_img and rec["lo"] == rec["hi"]:
+        raise CalibrationError(f"all {n_img} calibration images are constant (every input value is {rec['lo']:g}): they "
+                               "carry no information to order or compensate channels. Pass real images, e.g. a few hundred "
+                               "training images.")
+    if one:
+        notes.append(f"calibrated on {'1 image' if n_img == 1 else f'{n_img} identical images'}: the statistics describe one "
+                     "input, so the widths and maps fit it alone. Pass a few hundred distinct images.")
+    if outlier:
+        notes.append(f"one input value (|x| = {rec['maxabs']:.3g}) carries {rec['maxabs'] ** 2 / rec['sumsq']:.0%} of the "
+                     "calibration inputs' energy: an outlier dominates the covariances, so the order and the maps describe "
+                     "it, not the data. Remove or clip it.")
+    dead = [g.name for g in self.prunable if all(float(stats[c].var.sum()) == 0 for c in g.consumers)]
+    if dead and len(dead) == len(self.prunable):
+        raise CalibrationError(f"no prunable group varies on the {n_img} calibration images (every channel is constant): "
+                               "there is nothing to order or compensate. Pass real, varied images.")
+    if dead: notes.append(f"{len(dead)} group(s) have no variance on the calibration data and would be cut to min_keep: "
+                          f"{', '.join(dead[:6])}{' ...' if len(dead) > 6 else ''}. Check the data.")
+    self.scarce = {}
+    for g in self.prunable:
+        c = min(g.consumers, key=lambda c: stats[c].count)
+        count = stats[c].count
+        if count >= SCARCE * g.n: continue
+        items = getattr(stats[c], "items", None) or n_img
+        per = count / items if items else 0
+        self.scarce[g.name] = dict(samples=count, nodes=g.n, images=math.ceil(SCARCE * g.n / per) if per else None)
+    if self.scarce:
+        worst = max(self.scarce.values(), key=lambda s: s["images"] or 0)
+        ex = "; ".join(f"{k} ({s['samples']} samples for {s['nodes']} channels)" for k, s in list(self.scarce.items())[:4])
+        need = (f"about {worst['images']} images" if worst["images"] else f"about {SCARCE * worst['nodes'] - worst['samples']} more samples")
+        notes.append(f"{len(self.scarce)} group(s) have fewer than {SCARCE} samples (images x positions) per channel, so their "
+                     f"covariances are rank-deficient and an exact in-sample fit can be far off on new images: {ex}"
+                     f"{' ...' if len(self.scarce) > 4 else ''}. Calibrate on {need} (raise max_samples), or keep damping > 0.")
+    self.data_notes, self.degenerate = notes, one or outlier
+    for m in notes: warnings.warn(m, CalibrationWarning, stacklevel=3)
+
 @patch
 def calibrate(self:SubspacePruner,
               loader,                       # iterable of input batches or (x, y, ...) tuples, e.g. a DataLoader
@@ -195,14 +287,17 @@ def calibrate(self:SubspacePruner,
         c, ch = _consumers(g, self.model); consumers.update(c); channels.update(ch)
     t0, c0 = time.perf_counter(), time.process_time()
     try:
-        stats = collect_stats(self.model, loader, consumers, channels=channels, max_samples=max_samples, progress=progress)
+        with _watch_inputs(self.model, consumers) as rec:
+            stats = collect_stats(self.model, loader, consumers, channels=channels, max_samples=max_samples, progress=progress)
     except ValueError as e:
         if "0 samples" in str(e):
             raise ValueError("calibrate() saw 0 samples: pass a non-empty loader (an iterable of input batches "
                              "or (x, y) tuples)") from e
         raise
+    self._check_data(rec, stats)
     t1, c1 = time.perf_counter(), time.process_time()
     self.stats, self._factors, self._loader, self._max_samples = stats, {}, loader, max_samples
+    self.in_sizes, self.images, self._probe = rec["sizes"], rec["images"], rec["probe"]
     self._factors[self.ordering] = [_factor_group(g, stats, self.model, self.ordering, self.seed) for g in self.prunable]
     t2, c2 = time.perf_counter(), time.process_time()
     # wall seconds, and CPU seconds of this process (all threads): the latter is robust to a busy machine
@@ -272,19 +367,38 @@ def _errors(f:_Factors, k:int) -> tuple[float, float]:
     tot = sum(float((dc * ec).sum()) for dc, ec in f.e.values())
     return err, (err / tot if tot > 0 else 0.0)
 
-def _drop_error(g:ChannelGroup, stats:dict, model:nn.Module, keep:Tensor) -> float:
-    "Output error of deleting the removed nodes without compensation: sum_c tr(W_R (S_RR + mu_R mu_R^T) W_R^T)."
-    R = removed_nodes(g.n, keep)
-    err = 0.0
-    for c in g.consumers:
-        Wr = consumer_matrix(model.get_submodule(c), g.channels[c])[:, R.to(model.get_submodule(c).weight.device)].cpu()
-        S, mu = stats[c].cov.cpu()[R][:, R], stats[c].mean.cpu()[R]
-        err += float(((Wr @ S) * Wr).sum() + ((Wr @ mu) ** 2).sum())
-    return err
+def _rr_error(cons:nn.Module, ch:int|None, S:Tensor, mu:Tensor, keep:Tensor, ls_err:float) -> float:
+    "tr(W_R S_RR W_R^T) without the r x r product: the exact fit's LDL error plus what its map A explains."
+    n, taps = cons.weight.shape[1] if ch is None else ch, consumer_matrix(cons, ch).shape[0] // cons.weight.shape[0]
+    R = removed_nodes(n, keep)
+    A = least_squares_map(S, mu, keep)[0]
+    Wt = cons.weight.detach().to(S).reshape(cons.weight.shape[0], n, taps).index_select(1, R.to(S.device)).permute(2, 0, 1)
+    K, R = keep.to(S.device), R.to(S.device)
+    C, B = Wt @ A, Wt @ S[R][:, K]
+    return ls_err + float(2 * (C * B).sum() - ((C @ S[K][:, K]) * C).sum())
 
 @patch
-def _build(self:SubspacePruner, widths:list, ordering:str, compensate:bool, sequential:bool, remove:bool=True):
+def _compensation(self:SubspacePruner, g:ChannelGroup, f:_Factors, k:int, model:nn.Module, stats:dict, c:str,
+                  compensate:bool, damping:float):
+    "The `Compensation` of consumer `c` of group `g` when the first k nodes of its order are kept."
+    cons, ch = model.get_submodule(c), g.channels[c]
+    S, mu = stats[c].cov, stats[c].mean
+    keep = f.order[:k].to(S.device)
+    size = self.in_sizes.get(c)
+    out, n, r = cons.weight.shape[0], g.n, g.n - k
+    taps = consumer_matrix(cons, ch).shape[0] // out
+    rr = None
+    if out * taps * r * r > 2e9 and bool((tap_coverage(cons, size, ch)[0] == 1).all()):  # e.g. a 4096-wide FC: no border
+        dc, ec = f.e[c]
+        rr = _rr_error(cons, ch, S, mu, keep, float((dc[k:] * ec[k:]).sum()))
+    return best_compensation(cons, S, mu, keep, channels=ch, in_size=size, damping=damping,
+                             kinds=KINDS if compensate else ("none",), rr_error=rr)
+
+@patch
+def _build(self:SubspacePruner, widths:list, ordering:str, compensate:bool, sequential:bool, remove:bool=True,
+           damping:float|None=None):
     "A pruned deep copy of the model, with per-group rows and the record of cuts."
+    damping = self.damping if damping is None else damping
     model = copy.deepcopy(self.model)
     DG = trace_graph(model, self.example_inputs)[0] if remove else None
     facts = self._factors_for(ordering)
@@ -299,28 +413,36 @@ def _build(self:SubspacePruner, widths:list, ordering:str, compensate:bool, sequ
                                  f"re-iterable loader (a DataLoader or a list of batches), not a generator ({e})") from e
             f = _factor_group(g, stats, model, ordering, self.seed)
         keep = f.order[:k]
-        err, rel = _errors(f, k)
-        if not compensate and k < g.n:
-            err = _drop_error(g, stats, model, keep)
-            rel = err / _errors(f, 0)[0] if _errors(f, 0)[0] > 0 else 0.0
-        rows[g.name] = dict(name=g.name, before=g.n, after=k, variance_kept=float(f.F[k - 1]), error=err, rel_error=rel,
-                            note="" if k < g.n else "all kept")
+        sc = self.scarce.get(g.name)
+        note = "" if k < g.n else "all kept"
+        if sc: note = (note + "; " if note else "") + f"scarce: {sc['samples']} samples for {g.n} ch. (error in-sample)"
+        if self.degenerate and k < g.n: note = (note + "; " if note else "") + "degenerate data: error in-sample only (see warnings)"
+        rows[g.name] = dict(name=g.name, before=g.n, after=k, variance_kept=float(f.F[k - 1]), error=0.0, rel_error=0.0,
+                            comp="", note=note)
         if k >= g.n: continue
-        if compensate:
-            for c in g.consumers:
+        # removed nodes exactly explained (d_i = 0): the exact, undamped fit reproduces them; else the damped one
+        lam = 0.0 if bool((f.d[k:] == 0).all()) else damping
+        err, kinds = 0.0, []
+        for c in g.consumers:
+            comp = self._compensation(g, f, k, model, stats, c, compensate, lam)
+            err += comp.error; kinds.append(comp.kind)
+            if compensate:
                 cons = model.get_submodule(c)
                 had_bias = getattr(cons, "bias", None) is not None
-                A, cvec = least_squares_map(stats[c].cov, stats[c].mean, keep.to(stats[c].cov.device))
                 bn = model.get_submodule(g.bn_after[c]) if g.bn_after.get(c) else None
-                compensate_(cons, keep.to(cons.weight.device), A, cvec, channels=g.channels[c], bn=bn)
+                compensate_(cons, keep.to(cons.weight.device), comp.A, comp.c, channels=g.channels[c], bn=bn,
+                            tap_weights=comp.tap_weights)
                 if not had_bias and cons.bias is not None: new_bias.append(c)
+        tot = _errors(f, 0)[0]
+        rows[g.name].update(error=err, rel_error=err / tot if tot > 0 else (0.0 if err == 0 else math.inf),
+                            comp="/".join(dict.fromkeys(kinds)))
         if remove: cuts += remove_channels_(model, g, removed_nodes(g.n, keep).tolist(), DG)
         touched = True
     prev = getattr(self.model, "_snp_record", {"cuts": [], "new_bias": []})
     model._snp_record = dict(cuts=prev["cuts"] + cuts, new_bias=prev["new_bias"] + new_bias,
                              arch=f"{type(self.model).__module__}.{type(self.model).__qualname__}")
     out = [rows.get(g.name, dict(name=g.name, before=g.n, after=g.n, variance_kept=None, error=None, rel_error=None,
-                                 note=f"not pruned: {g.reason}")) for g in self.groups]
+                                 comp="", note=f"not pruned: {g.reason}")) for g in self.groups]
     return model, out
 
 # %% ../nbs/06_pruner.ipynb #a1522b81
@@ -333,6 +455,7 @@ def prune(self:SubspacePruner,
           allocation:str|None=None,      # override the pruner's allocation
           compensate:bool|None=None,     # override the pruner's compensation switch
           sequential:bool|None=None,     # override the pruner's sequential switch
+          damping:float|None=None,       # override the pruner's damping of the least-squares maps
          ) -> tuple[nn.Module, PruneReport]:
     "A pruned copy of the model and its `PruneReport`; the original model is not modified."
     ordering = self.ordering if ordering is None else ordering
@@ -340,6 +463,7 @@ def prune(self:SubspacePruner,
     compensate = self.compensate if compensate is None else bool(compensate)
     sequential = self.sequential if sequential is None else bool(sequential)
     self._check_options(ordering, allocation)
+    damping = self.damping if damping is None else _check_damping(damping)
     if self.stats is None: raise RuntimeError("prune() before calibrate(): call pruner.calibrate(loader) first")
     given = {k: v for k, v in dict(macs=macs, params=params, threshold=threshold).items() if v is not None}
     if len(given) != 1:
@@ -352,8 +476,16 @@ def prune(self:SubspacePruner,
     else: budget, r = kind, _check_budget(kind, val)
     facts = self._factors_for(ordering)
     widths, par, search = self._widths(facts, allocation, budget, r, float(val) if budget is None else None, compensate)
-    pruned, rows = self._build(widths, ordering, compensate, sequential)
+    pruned, rows = self._build(widths, ordering, compensate, sequential, damping=damping)
     macs_after, params_after = count_macs(pruned, self.example_inputs)
+    measured = self._measure(pruned)
+    if budget is None and allocation == "variance" and val >= 1 and compensate and measured is not None and measured > EXACT_TOL:
+        raise CalibrationError(
+            f"threshold=1 promises the original outputs on the calibration images, but the pruned model is off by "
+            f"{measured:.3g} (relative) on {len(self._probe[0])} of them: the exact maps are ill-conditioned"
+            + (f" ({len(self.scarce)} group(s) have fewer than {SCARCE} samples per channel)" if self.scarce else "")
+            + " and amplify rounding from layer to layer. Calibrate on more images, or prune to a budget "
+            "(macs=, params=) or a threshold below 1, where the damped maps are used.")
     if budget is not None:
         got = macs_after if budget == "macs" else params_after
         if got != search["achieved"] or got > search["target"]:
@@ -362,8 +494,44 @@ def prune(self:SubspacePruner,
     report = PruneReport(rows=rows, macs_before=self.macs, macs_after=macs_after, params_before=self.params,
                          params_after=params_after, threshold=float(par), allocation=allocation, ordering=ordering,
                          budget=f"{budget} <= {r:g}" if budget else f"threshold {val:g}", search=search,
-                         curves={g.name: f.F for g, f in zip(self.prunable, facts)})
+                         curves={g.name: f.F for g, f in zip(self.prunable, facts)},
+                         notes=self._notes(budget, r, search, facts, compensate, damping, measured),
+                         measured=measured)
     return pruned, report
+
+@patch
+def _notes(self:SubspacePruner, budget, r, search, facts, compensate, damping, measured) -> list:
+    "The report's footnotes: what the predicted errors are, the data warnings of `calibrate`, a budget missed by far."
+    notes = [f"Predicted errors: mean squared change of each group's consumer outputs, estimated in-sample on the "
+             f"{self.images} calibration images ({'damping ' + format(damping, 'g') if compensate else 'no compensation'}; "
+             "a group whose removed nodes are exactly explained uses the exact fit). comp.: ls = least squares, ls0 = "
+             "least squares without intercept, mean = means only, none = deletion; each with its best constant bias."]
+    if measured is not None:
+        notes.append(f"Measured: relative output error {measured:.3g} on {len(self._probe[0])} calibration image(s) "
+                     "(in-sample: held-out images can be worse).")
+    notes += [f"Warning: {m}" for m in self.data_notes]
+    if budget is not None and search["achieved"] < FAR_BELOW * search["target"]:
+        got = search["achieved"] / search["full"]
+        nxt = "" if search["next"] is None else f"; the next allowed step reaches {search['next'] / search['full']:.3f}"
+        flat = sum(k < g.n and bool((f.d[k:] == 0).all()) for g, k, f in zip(self.prunable, search["widths"], facts))
+        why = (f"{flat} of the {len(self.prunable)} prunable groups have no variance left beyond their kept channels "
+               "(d_i = 0: few distinct directions in the calibration data), so the allocation cannot stop in between. "
+               "Calibrate on more, varied images, or use allocation='uniform'." if flat else
+               "one step of the allocation adds that much (few, costly channels). Use allocation='uniform' or 'cost' for finer steps.")
+        m = f"{budget} reached {got:.3f} for a target of {r:g}{nxt}: {why}"
+        warnings.warn(m, CalibrationWarning, stacklevel=3)
+        notes.append(f"Warning: {m}")
+    return notes
+
+@patch
+def _measure(self:SubspacePruner, pruned:nn.Module) -> float|None:
+    "Relative output error ||y' - y|| / ||y|| of `pruned` on the probe images kept by `calibrate` (None if none)."
+    if self._probe is None: return None
+    x, y0 = self._probe
+    with _eval_mode(pruned), torch.no_grad(): y1 = pruned(x)
+    if not isinstance(y1, Tensor) or y1.shape != y0.shape: return None
+    den = float(y0.double().square().sum())
+    return float((y1.double() - y0.double()).square().sum() / den) ** 0.5 if den > 0 else None
 
 # %% ../nbs/06_pruner.ipynb #3b1be624
 _FORMAT = "subspace_nbdev.pruned"
