@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['BATCH_FORMS', 'ChannelStats', 'consumer_view', 'consumer_samples', 'BatchError', 'ForwardError', 'NonFiniteError',
-           'batch_arguments', 'collect_stats']
+           'batch_arguments', 'EmptyLoaderError', 'collect_stats']
 
 # %% ../nbs/00_hooks.ipynb #65c38ca1
 _BLOCK = 2**22       # float64 elements per Gram block on the CPU (32 MB): one 224x224 map of 64 channels is 3.2 M
@@ -246,6 +246,9 @@ def _eval_mode(model:nn.Module):
         for m, training in modes: m.train(training)
 
 # %% ../nbs/00_hooks.ipynb #d6021828
+class EmptyLoaderError(ValueError):
+    "The calibration loader yielded no samples."
+
 def collect_stats(model:nn.Module, # the network (statistics are taken on this, unpruned, model)
                   batches, # iterable of batches: tensors, (x, y, ...) tuples or dicts of keyword tensors (`BATCH_FORMS`)
                   consumers:dict[str, nn.Module], # group name -> consumer module whose *input* holds the nodes
@@ -306,7 +309,7 @@ def collect_stats(model:nn.Module, # the network (statistics are taken on this, 
                 if max_samples is not None and seen >= max_samples: break
     finally:
         for h in handles: h.remove()
-    if seen == 0: raise ValueError("collect_stats saw 0 samples: pass a non-empty loader (an iterable of batches)")
+    if seen == 0: raise EmptyLoaderError("collect_stats saw 0 samples: pass a non-empty loader (an iterable of batches)")
     missing = [name for name in consumers if name not in stats]
     if missing: raise ValueError(f"consumers {missing} were never called in the forward pass: "
                                  "pass modules that the model's forward actually runs")

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn, Tensor
 from fastcore.basics import patch
-from .hooks import collect_stats, _eval_mode
+from .hooks import collect_stats, _eval_mode, EmptyLoaderError
+from .checks import check_budget, check_threshold, model_fingerprint, check_unchanged, degenerate_groups
 from .triangular import ldl
 from .ordering import node_order, ORDERINGS
 from .allocation import cumulative_variance, keep_counts, uniform_counts, cost_counts
@@ -134,12 +135,6 @@ class PruneReport:
         return fig
 
 # %% ../nbs/06_pruner.ipynb #33e7dc0c
-def _check_budget(name:str, r) -> float:
-    if isinstance(r, bool) or not isinstance(r, (int, float)) or not (0 < r <= 1) or math.isnan(r):
-        raise ValueError(f"{name}={r!r} is outside (0, 1]: pass the fraction of the original {name.upper() if name == 'macs' else name} "
-                         f"to keep, e.g. {name}=0.5")
-    return float(r)
-
 DAMPING = 1e-3   # default relative ridge: chosen on held-out data in 06b_calibration_size
 FAR_BELOW = 0.8  # a budget met below this fraction of its target is reported as missed
 PROBE = 16       # calibration images on which `prune` measures the pruned model's in-sample output error
@@ -188,7 +183,8 @@ class SubspacePruner:
         if allocation not in ALLOCATIONS: raise ValueError(f"unknown allocation {allocation!r}: use one of {ALLOCATIONS}")
 
     def __repr__(self):
-        state = f"calibrated on {self.timings.get('samples', 0)} samples" if self.stats is not None else "not calibrated"
+        state = (f"calibrated on {self.images:,} images ({self.timings.get('samples', 0):,} positions at the first consumer)"
+                 if self.stats is not None else "not calibrated")
         return (f"SubspacePruner({type(self.model).__name__}: {len(self.prunable)}/{len(self.groups)} groups prunable, "
                 f"{self.macs/1e6:,.1f} M MACs, ordering={self.ordering!r}, allocation={self.allocation!r}, {state})")
 
@@ -247,7 +243,8 @@ def _check_data(self:SubspacePruner, rec:dict, stats:dict):
         notes.append(f"one input value (|x| = {rec['maxabs']:.3g}) carries {rec['maxabs'] ** 2 / rec['sumsq']:.0%} of the "
                      "calibration inputs' energy: an outlier dominates the covariances, so the order and the maps describe "
                      "it, not the data. Remove or clip it.")
-    dead = [g.name for g in self.prunable if all(float(stats[c].var.sum()) == 0 for c in g.consumers)]
+    flat = {c for c, d in degenerate_groups(stats).items() if d.kind == "no_variance"}
+    dead = [g.name for g in self.prunable if all(c in flat for c in g.consumers)]
     if dead and len(dead) == len(self.prunable):
         raise CalibrationError(f"no prunable group varies on the {n_img} calibration images (every channel is constant): "
                                "there is nothing to order or compensate. Pass real, varied images.")
@@ -258,7 +255,7 @@ def _check_data(self:SubspacePruner, rec:dict, stats:dict):
         c = min(g.consumers, key=lambda c: stats[c].count)
         count = stats[c].count
         if count >= SCARCE * g.n: continue
-        items = getattr(stats[c], "items", None) or n_img
+        items = stats[c].items
         per = count / items if items else 0
         self.scarce[g.name] = dict(samples=count, nodes=g.n, images=math.ceil(SCARCE * g.n / per) if per else None)
     if self.scarce:
@@ -285,18 +282,18 @@ def calibrate(self:SubspacePruner,
     consumers, channels = {}, {}
     for g in self.prunable:
         c, ch = _consumers(g, self.model); consumers.update(c); channels.update(ch)
+    fingerprint = model_fingerprint(self.model)   # prune() refuses a model that changed since
     t0, c0 = time.perf_counter(), time.process_time()
     try:
         with _watch_inputs(self.model, consumers) as rec:
             stats = collect_stats(self.model, loader, consumers, channels=channels, max_samples=max_samples, progress=progress)
-    except ValueError as e:
-        if "0 samples" in str(e):
-            raise ValueError("calibrate() saw 0 samples: pass a non-empty loader (an iterable of input batches "
-                             "or (x, y) tuples)") from e
-        raise
+    except EmptyLoaderError as e:
+        raise EmptyLoaderError("calibrate() saw 0 samples: pass a non-empty loader (an iterable of input batches, "
+                               "(x, y) tuples or dicts of keyword inputs)") from e
     self._check_data(rec, stats)
     t1, c1 = time.perf_counter(), time.process_time()
     self.stats, self._factors, self._loader, self._max_samples = stats, {}, loader, max_samples
+    self._fingerprint = fingerprint
     self.in_sizes, self.images, self._probe = rec["sizes"], rec["images"], rec["probe"]
     self._factors[self.ordering] = [_factor_group(g, stats, self.model, self.ordering, self.seed) for g in self.prunable]
     t2, c2 = time.perf_counter(), time.process_time()
@@ -469,11 +466,9 @@ def prune(self:SubspacePruner,
     if len(given) != 1:
         raise ValueError(f"prune() takes exactly one of macs=, params= or threshold=, got {sorted(given) or 'none'}")
     (kind, val), = given.items()
-    if kind == "threshold":
-        if isinstance(val, bool) or not isinstance(val, (int, float)) or not (0 <= val <= 1):
-            raise ValueError(f"threshold={val!r} is outside [0, 1]: pass a cumulative-variance fraction, e.g. threshold=0.99")
-        budget, r = None, None
-    else: budget, r = kind, _check_budget(kind, val)
+    if kind == "threshold": budget, r, val = None, None, check_threshold(val)
+    else: budget, r = kind, check_budget(kind, val)
+    check_unchanged(self.model, self._fingerprint)
     facts = self._factors_for(ordering)
     widths, par, search = self._widths(facts, allocation, budget, r, float(val) if budget is None else None, compensate)
     pruned, rows = self._build(widths, ordering, compensate, sequential, damping=damping)
