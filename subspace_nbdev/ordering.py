@@ -62,13 +62,15 @@ def _range_basis(S:Tensor, # (n, n) float64 PSD matrix
 
 def zca_scores(cov:Tensor, # (n, n) covariance of the nodes
                rtol:float=1e-10, # eigenvalues below rtol * max eigenvalue are raised to that floor
-               max_rank:float=0.5, # use the range of S when its rank is at most this fraction of n (0: always a full eigh)
+               max_rank:float|None=None, # use the range of S when its rank is at most this fraction of n (0: always a
+                                         # full eigh; None: 1/4 from n = 256 on, where a full eigh stops being cheap)
               ) -> Tensor:
     "Unnormalised ZCA score `1/Z_ii^2` with `Z = S^-1/2` (float64, shape (n,)); null-space nodes score ~ the floor."
     S = _check_cov(cov)
     n = S.shape[0]
     if n == 0: return S.new_zeros(0)
     if float(S.diagonal().max()) <= 0: return S.new_zeros(n)   # no variance anywhere: all scores tie
+    if max_rank is None: max_rank = 0.25 if n >= 256 else 0.0
     # the largest eigenvalue is at least the largest variance, so a residual of trace <= rtol * max S_ii / 4
     # has every eigenvalue below the floor: those directions all get the floor, whatever they are
     G = _range_basis(S, 0.25 * rtol * float(S.diagonal().max()), int(max_rank * n)) if max_rank > 0 else None
