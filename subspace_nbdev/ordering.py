@@ -23,7 +23,7 @@ def _check_cov(cov:Tensor, # (n, n) covariance
     cov = cov.to(torch.float64)
     if not torch.isfinite(cov).all():
         raise ValueError("cov contains NaN or inf: check the statistics collection (e.g. enough samples, no overflow)")
-    return (cov + cov.T) / 2   # exact symmetry for eigh/Cholesky
+    return (cov + cov.T.contiguous()) / 2   # exact symmetry for eigh/Cholesky (one strided pass: slow at n = 4096)
 
 def _ridged_inverse(S:Tensor, # (n, n) float64 PSD matrix
                     ridge:float=1e-10, # relative ridge: multiplies mean(diag(S))
@@ -66,7 +66,10 @@ def zca_scores(cov:Tensor, # (n, n) covariance of the nodes
                                          # full eigh; None: 1/4 from n = 256 on, where a full eigh stops being cheap)
               ) -> Tensor:
     "Unnormalised ZCA score `1/Z_ii^2` with `Z = S^-1/2` (float64, shape (n,)); null-space nodes score ~ the floor."
-    S = _check_cov(cov)
+    return _zca_scores(_check_cov(cov), rtol, max_rank)
+
+def _zca_scores(S:Tensor, rtol:float=1e-10, max_rank:float|None=None) -> Tensor:
+    "`zca_scores` of a covariance already checked by `_check_cov`."
     n = S.shape[0]
     if n == 0: return S.new_zeros(0)
     if float(S.diagonal().max()) <= 0: return S.new_zeros(n)   # no variance anywhere: all scores tie
@@ -152,7 +155,7 @@ def node_order(cov:Tensor, # (n, n) covariance of the nodes (at the consumer inp
         raise ValueError(f"unknown ordering {method!r}: use one of {ORDERINGS}")
     S = _check_cov(cov)
     n, dev = S.shape[0], S.device
-    if method == "zca": return _descending(zca_scores(S))
+    if method == "zca": return _descending(_zca_scores(S))
     if method == "partial": return _descending(partial_scores(S))
     if method == "variance": return _descending(S.diagonal())
     if method == "greedy": return greedy_order(S)

@@ -38,12 +38,13 @@ def _error_weights(consumer:nn.Module, channels, order:Tensor, Lnz:Tensor) -> Te
     n, taps = _consumer_layout(consumer, channels)
     W = consumer.weight.detach()
     W = W.reshape(W.shape[0], n, taps)
-    order, Lnz = order.to(W.device), Lnz.to(W.device)
-    e = Lnz.new_zeros(Lnz.shape[1])
+    X = Lnz.new_zeros(n, Lnz.shape[1])
+    X[order.to(X.device)] = Lnz   # W[:, order] @ Lnz = W @ X: permute the few columns of L, not the weight
+    X = X.to(W.device)
+    e = X.new_zeros(X.shape[1])
     step = max(1, 2**22 // (n * taps))   # float64 blocks of ~32 MB, never the whole (out * taps, n) matrix at once
     for o in range(0, W.shape[0], step):
-        Wb = W[o:o + step].to(torch.float64)[:, order].transpose(1, 2).reshape(-1, n)
-        e += ((Wb @ Lnz) ** 2).sum(0)
+        e += (torch.matmul(W[o:o + step].to(torch.float64).transpose(1, 2), X) ** 2).sum((0, 1))
     return e
 
 def _factor_group(g:ChannelGroup, stats:dict, model:nn.Module, ordering:str, seed:int) -> _Factors:
