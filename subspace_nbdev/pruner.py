@@ -54,7 +54,11 @@ def _factor_group(g:ChannelGroup, stats:dict, model:nn.Module, ordering:str, see
     weight = None
     if ordering == "l1":  # magnitude of the producer filters (all producers of a coupled group, side by side)
         weight = torch.cat([model.get_submodule(p).weight.detach().flatten(1) for p in g.producers], 1)
-    order = node_order(cov, ordering, weight=weight, seed=seed)
+    if ordering == "zca":   # rank <= samples - 1: with more samples than n/4, skip zca_scores' range path (pivots wasted)
+        from subspace_nbdev.ordering import zca_scores
+        samples = sum(stats[c].count for c in g.consumers)
+        order = torch.sort(zca_scores(cov, max_rank=0 if samples - 1 > g.n // 4 else None), descending=True, stable=True).indices
+    else: order = node_order(cov, ordering, weight=weight, seed=seed)
     L, d = ldl(cov[order][:, order])
     zero = d == 0
     if ordering in _SUBSPACE and zero.any() and (~zero).any() and int(zero.nonzero()[0]) < int((~zero).nonzero()[-1]):
