@@ -107,13 +107,15 @@ def benchmark_model(name:str="vgg16",       # a torchvision classification model
     tm = pruner.timings
     row = dict(model=name, device=str(device), threads=torch.get_num_threads() if device.type == "cpu" else None,
                images=images, size=size, forward_s=min(w for w, _ in fwd), forward_cpu_s=min(c for _, c in fwd),
-               calibrate_s=tm["stats_s"], calibrate_cpu_s=tm["stats_cpu_s"], factor_s=tm["factor_s"],
-               factor_cpu_s=tm["factor_cpu_s"], groups=len(pruner.prunable),
+               stats_s=tm["stats_s"], stats_cpu_s=tm["stats_cpu_s"], factor_s=tm["factor_s"], factor_cpu_s=tm["factor_cpu_s"],
+               calibrate_s=tm["stats_s"] + tm["factor_s"], calibrate_cpu_s=tm["stats_cpu_s"] + tm["factor_cpu_s"],
+               groups=len(pruner.prunable),
                mem_forward_mb=mem_fwd.bytes / 2**20, mem_calibrate_mb=mem_cal.bytes / 2**20, stats_mb=stats_bytes / 2**20,
                macs=report.macs_before, macs_ratio=report.macs_ratio, params_ratio=report.params_ratio,
                latency_batch=latency_batch, **lat)
-    row["calibrate_ratio"] = row["calibrate_s"] / row["forward_s"]
-    row["calibrate_cpu_ratio"] = row["calibrate_cpu_s"] / row["forward_cpu_s"]
+    for part in ("stats", "factor", "calibrate"):   # calibrate() = statistics + factorisation, per plain forward pass
+        row[f"{part}_ratio"] = row[f"{part}_s"] / row["forward_s"]
+        row[f"{part}_cpu_ratio"] = row[f"{part}_cpu_s"] / row["forward_cpu_s"]
     row["latency_vs_macs"] = row["latency_ratio"] / row["macs_ratio"]
     del model, pruned, pruner; gc.collect()
     if device.type == "cuda": torch.cuda.empty_cache()
@@ -122,16 +124,17 @@ def benchmark_model(name:str="vgg16",       # a torchvision classification model
 # %% ../nbs/06a_bench.ipynb #68e060f7
 def format_benchmark(rows:list[dict]) -> str:
     "The benchmark rows as a text table (MACs: one multiply-add = 1)."
-    cols = [("model", "{}"), ("device", "{}"), ("forward_s", "{:.2f}"), ("calibrate_s", "{:.2f}"), ("calibrate_ratio", "{:.2f}x"),
-            ("calibrate_cpu_ratio", "{:.2f}x"), ("factor_s", "{:.2f}"), ("mem_forward_mb", "{:.0f}"),
+    cols = [("model", "{}"), ("device", "{}"), ("size", "{}"), ("forward_s", "{:.2f}"), ("stats_s", "{:.2f}"), ("factor_s", "{:.2f}"),
+            ("stats_ratio", "{:.2f}x"), ("factor_ratio", "{:.2f}x"), ("calibrate_ratio", "{:.2f}x"), ("stats_cpu_ratio", "{:.2f}x"),
+            ("factor_cpu_ratio", "{:.2f}x"), ("calibrate_cpu_ratio", "{:.2f}x"), ("mem_forward_mb", "{:.0f}"),
             ("mem_calibrate_mb", "{:.0f}"), ("stats_mb", "{:.0f}"), ("macs_ratio", "{:.3f}"), ("latency_ratio", "{:.3f}"),
             ("latency_cpu_ratio", "{:.3f}"), ("latency_vs_macs", "{:.2f}x")]
-    head = ["model", "device", "forward s", "calib. s", "calib./fwd", "(CPU time)", "order+LDL s", "fwd MB", "calib. MB",
-            "stats MB", "MAC ratio", "latency ratio", "(CPU time)", "lat./MAC"]
+    head = ["model", "device", "px", "forward s", "stats s", "factor s", "stats/fwd", "factor/fwd", "calib./fwd",
+            "CPU: stats", "factor", "calib.", "fwd MB", "calib. MB", "stats MB", "MAC ratio", "latency ratio", "(CPU time)", "lat./MAC"]
     body = [[f.format(r[c]) for c, f in cols] for r in rows]
     w = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(head)]
     line = lambda cells: "  ".join(c.rjust(w[i]) if i > 1 else c.ljust(w[i]) for i, c in enumerate(cells)).rstrip()
-    notes = [f"{r['model']}: {r['images']} images of {r['size']}x{r['size']}, {r['macs']/1e9:.2f} GMACs "
+    notes = [f"{r['model']} at {r['size']}x{r['size']}: {r['images']} images, {r['macs']/1e9:.2f} GMACs "
              f"(one multiply-add = 1), {r['groups']} prunable groups; latency: batch of {r['latency_batch']}, "
              f"{r['latency_s']*1e3:.0f} ms -> {r['pruned_latency_s']*1e3:.0f} ms"
              + (f"; {r['threads']} CPU threads" if r["threads"] else "") for r in rows]
@@ -139,7 +142,7 @@ def format_benchmark(rows:list[dict]) -> str:
 
 def run_benchmark(models:list|tuple=("vgg16", "resnet50"), # torchvision model names
                   images:int=64,          # calibration images
-                  size:int=224,           # input height and width
+                  size:int|None=None,     # one input height and width (overrides `sizes`)
                   batch_size:int=16,      # calibration / forward batch size
                   macs:float=0.5,         # MAC budget of the pruned model whose latency is measured
                   latency_batch:int=8,    # images per latency forward pass
@@ -148,14 +151,18 @@ def run_benchmark(models:list|tuple=("vgg16", "resnet50"), # torchvision model n
                   device:str|None=None,   # None: CUDA when available, else CPU
                   threads:int|None=None,  # CPU threads for torch during the run (None: leave torch's setting)
                   show:bool=True,         # print the table
+                  sizes:list|tuple=(64, 96, 224), # input heights and widths, one row per model and size
                  ) -> list[dict]:
-    "Run `benchmark_model` for each model; print and return the rows."
+    "Run `benchmark_model` for each size and model; print and return the rows."
     if isinstance(models, str): models = [m.strip() for m in models.split(",") if m.strip()]
+    sizes = [int(size)] if size is not None else [int(s) for s in sizes]
+    if not sizes or min(sizes) < 32:
+        raise ValueError(f"sizes={sizes}: give input sizes of at least 32 pixels (the models downsample 32x), e.g. sizes=(64, 96, 224)")
     before = torch.get_num_threads()
     if threads: torch.set_num_threads(int(threads))
     try:
-        rows = [benchmark_model(m, images=images, size=size, batch_size=batch_size, macs=macs, latency_batch=latency_batch,
-                                repeats=repeats, ordering=ordering, device=device) for m in models]
+        rows = [benchmark_model(m, images=images, size=s, batch_size=batch_size, macs=macs, latency_batch=latency_batch,
+                                repeats=repeats, ordering=ordering, device=device) for s in sizes for m in models]
     finally: torch.set_num_threads(before)
     if show: print(format_benchmark(rows))
     return rows

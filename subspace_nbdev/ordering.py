@@ -23,7 +23,7 @@ def _check_cov(cov:Tensor, # (n, n) covariance
     cov = cov.to(torch.float64)
     if not torch.isfinite(cov).all():
         raise ValueError("cov contains NaN or inf: check the statistics collection (e.g. enough samples, no overflow)")
-    return (cov + cov.T) / 2   # exact symmetry for eigh/Cholesky
+    return (cov + cov.T.contiguous()) / 2   # exact symmetry for eigh/Cholesky (one strided pass: slow at n = 4096)
 
 def _ridged_inverse(S:Tensor, # (n, n) float64 PSD matrix
                     ridge:float=1e-10, # relative ridge: multiplies mean(diag(S))
@@ -43,18 +43,54 @@ def _ridged_inverse(S:Tensor, # (n, n) float64 PSD matrix
     return (P + P.T) / 2, r
 
 # %% ../nbs/02_ordering.ipynb #ee8f5034
+def _range_basis(S:Tensor, # (n, n) float64 PSD matrix
+                 tol:float, # stop once the trace of the residual S - G G^T is at most this
+                 max_rank:int, # give up (None) rather than take more columns
+                ) -> Tensor|None: # G (n, rank), or None
+    "Pivoted Cholesky `S ~ G G^T`, largest residual variance first, until the residual's trace is at most `tol`."
+    n = S.shape[0]
+    res = S.diagonal().clone()   # diagonal of the residual S - G G^T
+    G = S.new_zeros(n, max(max_rank, 0))
+    for k in range(max_rank + 1):
+        if float(res.clamp_min(0).sum()) <= tol: return G[:, :k]
+        if k == max_rank: return None
+        p = int(res.argmax())
+        G[:, k] = (S[:, p] - G[:, :k] @ G[p, :k]) / res[p].sqrt()
+        res -= G[:, k]**2
+        res[p] = 0
+    return None
+
 def zca_scores(cov:Tensor, # (n, n) covariance of the nodes
                rtol:float=1e-10, # eigenvalues below rtol * max eigenvalue are raised to that floor
+               max_rank:float|None=None, # use the range of S when its rank is at most this fraction of n (0: always a
+                                         # full eigh; None: 1/4 from n = 256 on, where a full eigh stops being cheap)
               ) -> Tensor:
     "Unnormalised ZCA score `1/Z_ii^2` with `Z = S^-1/2` (float64, shape (n,)); null-space nodes score ~ the floor."
-    S = _check_cov(cov)
+    return _zca_scores(_check_cov(cov), rtol, max_rank)
+
+def _zca_scores(S:Tensor, rtol:float=1e-10, max_rank:float|None=None) -> Tensor:
+    "`zca_scores` of a covariance already checked by `_check_cov`."
     n = S.shape[0]
     if n == 0: return S.new_zeros(0)
-    w, V = torch.linalg.eigh(S)
+    if float(S.diagonal().max()) <= 0: return S.new_zeros(n)   # no variance anywhere: all scores tie
+    if max_rank is None: max_rank = 0.25 if n >= 256 else 0.0
+    # the largest eigenvalue is at least the largest variance, so a residual of trace <= rtol * max S_ii / 4
+    # has every eigenvalue below the floor: those directions all get the floor, whatever they are
+    G = _range_basis(S, 0.25 * rtol * float(S.diagonal().max()), int(max_rank * n)) if max_rank > 0 else None
+    if G is None:
+        w, V = torch.linalg.eigh(S)
+        out = None
+    else:   # Rayleigh-Ritz on the range: S ~ Q B Q^T, B = Q^T S Q (rank x rank)
+        Q = torch.linalg.qr(G)[0]
+        B = Q.mT @ S @ Q
+        w, U = torch.linalg.eigh((B + B.mT) / 2)
+        V = Q @ U
+        out = (1 - (V * V).sum(1)).clamp_min(0)   # weight of each node outside the range
     top = float(w.max())
-    if top <= 0: return S.new_zeros(n)   # no variance anywhere: all scores tie
+    if top <= 0: return S.new_zeros(n)
     w = w.clamp_min(rtol * top)         # singular S: finite Z, null directions get a huge (not infinite) weight
     zdiag = (V * V) @ w.rsqrt()         # Z_ii = sum_j V_ij^2 w_j^-1/2, without forming Z
+    if out is not None: zdiag = zdiag + out * (rtol * top) ** -0.5
     return zdiag.pow(-2)
 
 # %% ../nbs/02_ordering.ipynb #1233e56c
@@ -119,7 +155,7 @@ def node_order(cov:Tensor, # (n, n) covariance of the nodes (at the consumer inp
         raise ValueError(f"unknown ordering {method!r}: use one of {ORDERINGS}")
     S = _check_cov(cov)
     n, dev = S.shape[0], S.device
-    if method == "zca": return _descending(zca_scores(S))
+    if method == "zca": return _descending(_zca_scores(S))
     if method == "partial": return _descending(partial_scores(S))
     if method == "variance": return _descending(S.diagonal())
     if method == "greedy": return greedy_order(S)

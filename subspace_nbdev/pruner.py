@@ -36,27 +36,49 @@ class _Factors:
     F:Tensor          # cumulative variance F(k) = F[k-1]
     e:dict            # consumer -> (d_c, e_c) float64 CPU: predicted error sum_{i>=k} d_c[i] e_c[i]
 
+def _error_weights(consumer:nn.Module, channels, order:Tensor, Lnz:Tensor) -> Tensor:
+    "||(W L)[:, j]||^2 for the columns `Lnz` of L, W the consumer matrix in node order, in blocks of output rows."
+    from subspace_nbdev.compensation import _consumer_layout
+    n, taps = _consumer_layout(consumer, channels)
+    W = consumer.weight.detach()
+    W = W.reshape(W.shape[0], n, taps)
+    X = Lnz.new_zeros(n, Lnz.shape[1])
+    X[order.to(X.device)] = Lnz   # W[:, order] @ Lnz = W @ X: permute the few columns of L, not the weight
+    X = X.to(W.device)
+    e = X.new_zeros(X.shape[1])
+    step = max(1, 2**22 // (n * taps))   # float64 blocks of ~32 MB, never the whole (out * taps, n) matrix at once
+    for o in range(0, W.shape[0], step):
+        e += (torch.matmul(W[o:o + step].to(torch.float64).transpose(1, 2), X) ** 2).sum((0, 1))
+    return e
+
 def _factor_group(g:ChannelGroup, stats:dict, model:nn.Module, ordering:str, seed:int) -> _Factors:
+    from subspace_nbdev.triangular import ldl_columns
     covs = [stats[c].cov for c in g.consumers]
     cov = covs[0] if len(covs) == 1 else sum(covs) / len(covs)
     weight = None
     if ordering == "l1":  # magnitude of the producer filters (all producers of a coupled group, side by side)
         weight = torch.cat([model.get_submodule(p).weight.detach().flatten(1) for p in g.producers], 1)
-    order = node_order(cov, ordering, weight=weight, seed=seed)
+    if ordering == "zca":   # rank <= samples - 1: with more samples than n/4, skip zca_scores' range path (pivots wasted)
+        from subspace_nbdev.ordering import zca_scores
+        samples = sum(stats[c].count for c in g.consumers)
+        order = torch.sort(zca_scores(cov, max_rank=0 if samples - 1 > g.n // 4 else None), descending=True, stable=True).indices
+    else: order = node_order(cov, ordering, weight=weight, seed=seed)
     L, d = ldl(cov[order][:, order])
     zero = d == 0
     if ordering in _SUBSPACE and zero.any() and (~zero).any() and int(zero.nonzero()[0]) < int((~zero).nonzero()[-1]):
         # nodes with d_i = 0 are exactly explained by earlier ones; moving them to the end keeps every d
         # (the span before each other node is unchanged), so the prefix rule drops them first
         order = torch.cat([order[d > 0], order[d == 0]])
-        L, d = ldl(cov[order][:, order])
+        k, So = int((~zero).sum()), cov[order][:, order]
+        Lk, dk, rest = ldl_columns(So, k)   # the k leading columns are all that the error weights read
+        if bool((rest == 0).all()): L, d = Lk, torch.cat([dk, rest])
+        else: L, d = ldl(So)   # a later node keeps some variance given the first k (badly scaled S): factor it all
     e = {}
     for c, cov_c in zip(g.consumers, covs):
         Lc, dc = (L, d) if torch.equal(cov_c, cov) else ldl(cov_c[order][:, order])
-        Wf = consumer_matrix(model.get_submodule(c), g.channels[c]).to(Lc.device)[:, order.to(Lc.device)]
         nz = (dc > 0).nonzero().flatten()   # columns with d_i = 0 never contribute: skip them (VGG's fc: ~n - samples)
         ec = torch.zeros_like(dc)
-        ec[nz] = ((Wf @ Lc[:, nz]) ** 2).sum(0)
+        ec[nz] = _error_weights(model.get_submodule(c), g.channels[c], order, Lc[:, nz]).to(ec.device)
         e[c] = (dc.cpu(), ec.cpu())
     return _Factors(order=order.cpu(), d=d.cpu(), F=cumulative_variance(d).cpu(), e=e)
 

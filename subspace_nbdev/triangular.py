@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['ldl', 'subspace', 'gram_schmidt']
+__all__ = ['ldl', 'ldl_columns', 'subspace', 'gram_schmidt']
 
 # %% ../nbs/01_triangular.ipynb #9340ed38
 _SYM_RTOL = 1e-5  # relative asymmetry tolerated in a covariance (float32 Gram matrices are not exactly symmetric)
@@ -24,17 +24,57 @@ def _check_cov(cov) -> Tensor:
     if not torch.isfinite(S).all():
         raise ValueError(f"cov has {(~torch.isfinite(S)).sum().item()} NaN or inf entries: recollect the statistics "
                          "(ChannelStats accumulates in float64) and check that the model's activations are finite")
+    T = S.T.contiguous()  # one strided pass over S (slow at n = 4096), then contiguous ones
     size = S.abs().max() if S.numel() else S.new_zeros(())
-    asym = (S - S.T).abs().max() if S.numel() else S.new_zeros(())
+    asym = (S - T).abs().max() if S.numel() else S.new_zeros(())
     if asym > _SYM_RTOL*size:
         raise ValueError(f"cov is not symmetric (max |S - S.T| = {asym.item():.3g}, {(asym/size).item():.1e} of max |S|): "
                          "pass a covariance matrix, or symmetrise a nearly symmetric one with (S + S.T) / 2")
     if (S.diagonal() < 0).any():
         raise ValueError("cov has negative variances on its diagonal: it is not a covariance matrix; "
                          "pass ChannelStats.cov or another positive semidefinite matrix")
-    return (S + S.T)/2
+    return (S + T)/2
 
 # %% ../nbs/01_triangular.ipynb #6920e87c
+def _ridged_cholesky(S:Tensor, # (k, k) float64 symmetric block
+                     eps:float, # first (absolute) ridge to try
+                     scale:float, # mean variance of the whole covariance: sets the retry step and the give-up point
+                    ) -> tuple[Tensor, float]:
+    "Cholesky factor of `S + eps I` and the ridge that made it succeed."
+    eye = torch.eye(S.shape[0], dtype=S.dtype, device=S.device)
+    while True:
+        R, info = torch.linalg.cholesky_ex(S + eps*eye)
+        if info.item() == 0 and torch.isfinite(R).all(): return R, eps
+        eps = max(10*eps, 1e-12*scale)  # rounding made the matrix slightly indefinite: a larger ridge
+        if eps > _MAX_RIDGE*scale:
+            raise ValueError(f"cov is not positive semidefinite (Cholesky fails even with a ridge of {_MAX_RIDGE:g} x "
+                             "mean variance): pass a covariance matrix such as ChannelStats.cov")
+
+def _ridge_out(L:Tensor, # (k, k) unit lower-triangular factor of the ridged block
+               r:Tensor, # (k,) diagonal of its Cholesky factor
+               eps:float, # the ridge
+               thr:Tensor, # (k,) d_i <= thr_i is set to exactly 0
+              ) -> Tensor:
+    "d_i = r_i^2 - eps |row i of L^-1|^2, zeroed below `thr`; a row of L^-1 is solved for only where it can matter."
+    d = r**2 - eps  # an upper bound: row i of L^-1 has a 1 on the diagonal; below thr, d_i is 0 whatever the row
+    need = (d > thr).nonzero().flatten()
+    if len(need):
+        m = int(need[-1]) + 1  # row i of L^-1 is zero right of column i: the leading m x m block suffices
+        E = torch.zeros(m, len(need), dtype=L.dtype, device=L.device)
+        E[need, torch.arange(len(need), device=L.device)] = 1
+        X = torch.linalg.solve_triangular(L[:m, :m].mT, E, upper=True, unitriangular=True)  # column j: row need[j] of L^-1
+        d2 = d.clone()
+        d2[need] = r[need]**2 - eps*(X*X).sum(0)  # Var(y_i) under S itself: the ridge taken out
+        if torch.isfinite(d2).all(): d = d2  # else the first-order d (L^-1 overflowed)
+    d = d.clamp_min(0)
+    d[d <= thr] = 0  # explained by the earlier nodes: exactly zero
+    return d
+
+def _scale(S:Tensor) -> float:
+    "Mean variance; 1 for an all-zero covariance (any positive ridge factors it, and d = 0 everywhere)."
+    s = S.diagonal().mean().item() if S.shape[0] else 0.0
+    return s if s > 0 else 1.0
+
 def ldl(cov:Tensor, # (n, n) symmetric positive semidefinite covariance, in node order
         ridge:float=1e-8, # relative ridge: the Cholesky factors cov + ridge * mean(diag(cov)) * I
         rtol:float=1e-6, # d_i <= rtol * cov_ii (node explained by the earlier ones) is set to exactly 0
@@ -43,25 +83,34 @@ def ldl(cov:Tensor, # (n, n) symmetric positive semidefinite covariance, in node
     S = _check_cov(cov)
     n = S.shape[0]
     if n == 0: return S.clone(), S.new_zeros(0)
-    scale = S.diagonal().mean().item()
-    if scale == 0: scale = 1.0  # all-zero covariance: any positive ridge factors it, and d = 0 everywhere
-    eye = torch.eye(n, dtype=S.dtype, device=S.device)
-    eps = ridge*scale
-    while True:
-        R, info = torch.linalg.cholesky_ex(S + eps*eye)
-        if info.item() == 0 and torch.isfinite(R).all(): break
-        eps = max(10*eps, 1e-12*scale)  # rounding made the matrix slightly indefinite: a larger ridge
-        if eps > _MAX_RIDGE*scale:
-            raise ValueError(f"cov is not positive semidefinite (Cholesky fails even with a ridge of {_MAX_RIDGE:g} x "
-                             "mean variance): pass a covariance matrix such as ChannelStats.cov")
+    scale = _scale(S)
+    R, eps = _ridged_cholesky(S, ridge*scale, scale)
     r = R.diagonal()
     L = R / r  # column j divided by R_jj >= sqrt(eps) > 0; the diagonal is exactly 1
-    M = torch.linalg.solve_triangular(L, eye, upper=False, unitriangular=True)  # L^-1
-    d = r**2 - eps*(M**2).sum(1)  # Var(y_i) under S itself: the ridge taken out
-    if not torch.isfinite(d).all(): d = r**2 - eps  # first-order fallback (L^-1 overflowed)
-    d = d.clamp_min(0)
-    d[d <= rtol*(S.diagonal() + eps)] = 0  # explained by the earlier nodes: exactly zero
-    return L, d
+    return L, _ridge_out(L, r, eps, rtol*(S.diagonal() + eps))
+
+# %% ../nbs/01_triangular.ipynb #92abc6f0
+def ldl_columns(cov:Tensor, # (n, n) symmetric positive semidefinite covariance, in node order
+                k:int, # number of leading nodes to factor
+                ridge:float=1e-8, # relative ridge, as in `ldl` (relative to the mean variance of all n nodes)
+                rtol:float=1e-6, # as in `ldl`
+               ) -> tuple[Tensor, Tensor, Tensor]: # L[:, :k] (n, k), d[:k] (k,), rest (n - k,), float64
+    "The first k columns of `ldl(cov)`'s L and d in O(n k^2), and the d each later node would get in position k+1."
+    S = _check_cov(cov)
+    n = S.shape[0]
+    if isinstance(k, bool) or int(k) != k or not 0 <= k <= n:
+        raise ValueError(f"k={k!r} must be an integer in [0, {n}]: the number of leading nodes to factor")
+    k = int(k)
+    scale = _scale(S)
+    R11, eps = _ridged_cholesky(S[:k, :k], ridge*scale, scale)
+    r = R11.diagonal()
+    R21 = torch.linalg.solve_triangular(R11.mT, S[k:, :k], upper=True, left=False)  # S21 R11^-T
+    L = torch.cat([R11, R21]) / r
+    d = _ridge_out(L[:k], r, eps, rtol*(S.diagonal()[:k] + eps))
+    A = torch.linalg.solve_triangular(L[:k], L[k:], upper=False, left=False, unitriangular=True)  # L21 L11^-1
+    rest = (S.diagonal()[k:] - (R21*R21).sum(1) - eps*(A*A).sum(1)).clamp_min(0)
+    rest[rest <= rtol*(S.diagonal()[k:] + eps)] = 0
+    return L, d, rest
 
 # %% ../nbs/01_triangular.ipynb #e825685c
 def subspace(x:Tensor, # (samples, n) activations, one row per sample, nodes in the order of L
