@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['BATCH_FORMS', 'ChannelStats', 'consumer_view', 'consumer_samples', 'BatchError', 'ForwardError', 'NonFiniteError',
-           'batch_arguments', 'EmptyLoaderError', 'collect_stats']
+           'batch_arguments', 'dtype_hint', 'EmptyLoaderError', 'collect_stats']
 
 # %% ../nbs/00_hooks.ipynb #65c38ca1
 _BLOCK = 2**22       # float64 elements per Gram block on the CPU (32 MB): one 224x224 map of 64 channels is 3.2 M
@@ -220,12 +220,26 @@ def _consumer_error(model:nn.Module, name:str, index:int) -> NonFiniteError:
     return NonFiniteError(f"the input of consumer {name!r} (the first, in execution order) went NaN or inf in calibration "
                           f"batch {index}, although the batch's inputs are finite: {why}", index, name)
 
-def _forward_error(e:Exception, batch, args:tuple, index:int) -> ForwardError:
-    "The error for a forward that raised: the batch, its form, the supported forms, and the integer-input fix."
-    hint = ""
-    if args and not (args[0].is_floating_point() or args[0].is_complex()):
-        hint = (f" The input is {str(args[0].dtype).removeprefix('torch.')}, and most models want floats: convert it "
-                "with x.float() (scaled as in training, e.g. x.float() / 255).")
+def dtype_hint(model:nn.Module, # the model whose forward failed
+               inputs:list, # the tensors it was called with
+              ) -> str: # "" when the dtypes are not the likely cause
+    "When a forward failed: a dtype mismatch between the inputs and the model's parameters, and its fix."
+    pdt = {p.dtype for p in model.parameters() if p.is_floating_point()}
+    if len(pdt) != 1: return ""
+    pdt = pdt.pop()
+    other = [t.dtype for t in inputs if t.is_floating_point() and t.dtype != pdt]
+    if other: return (f" The input is {other[0]} but the model's parameters are {pdt}: pass x.to({pdt}) or convert the "
+                      f"model with model.to({other[0]}).")
+    ints = [t.dtype for t in inputs if not t.is_floating_point() and not t.is_complex()]
+    if ints and len(ints) == len(inputs):
+        return (f" The input has dtype {ints[0]} and the model's parameters are {pdt}, and most models want floats: if the "
+                f"model reads images or features (not token ids), pass x.float() (scaled as in training, e.g. "
+                f"x.float() / 255) or x.to({pdt}).")
+    return ""
+
+def _forward_error(e:Exception, model:nn.Module, batch, args:tuple, kwargs:dict, index:int) -> ForwardError:
+    "The error for a forward that raised: the batch, its form, the supported forms, and a dtype fix where it applies."
+    hint = dtype_hint(model, [t for t in (*args, *kwargs.values()) if isinstance(t, Tensor)])
     return ForwardError(f"the model's forward raised on calibration batch {index} ({_form(batch)}): "
                         f"{type(e).__name__}: {e}.{hint} Supported batch forms: {BATCH_FORMS}.")
 
@@ -299,7 +313,7 @@ def collect_stats(model:nn.Module, # the network (statistics are taken on this, 
                 except Exception as e:
                     if hook_error and e is hook_error[-1]: raise
                     if finite is not None and not finite: raise _input_error(args, kwargs, i) from e
-                    raise _forward_error(e, batch, args, i) from e
+                    raise _forward_error(e, model, batch, args, kwargs, i) from e
                 flags = ([] if finite is None else [finite]) + [torch.isfinite(stats[n]._sum).all() for n in fired]
                 if flags and not torch.stack([f.to(flags[0].device) for f in flags]).all():  # one sync per batch
                     if finite is not None and not finite: raise _input_error(args, kwargs, i)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 import torch_pruning as tp
+from .hooks import dtype_hint
 from torch_pruning import ops as tp_ops
 
 # %% auto #0
@@ -68,20 +69,6 @@ def _check_model(model:nn.Module):
         raise ModelInputError(f"{type(model).__name__} has {len(meta)} parameters/buffers on the meta device ({', '.join(meta[:3])}"
                               f"{', ...' if len(meta) > 3 else ''}): they hold no values to trace. Load real weights first, e.g. "
                               "model.to_empty(device='cpu') then model.load_state_dict(state_dict).")
-
-def _dtype_hint(model:nn.Module, example_inputs) -> str:
-    "When the forward pass failed: name a dtype mismatch between the example inputs and the model, and its fix."
-    pdt = {p.dtype for p in model.parameters() if p.is_floating_point()}
-    if len(pdt) != 1: return ""
-    pdt = pdt.pop()
-    ins = _tensors(example_inputs)
-    other = [t.dtype for t in ins if t.is_floating_point() and t.dtype != pdt]
-    if other: return f" The example input is {other[0]} but the model's parameters are {pdt}: pass x.to({pdt}) or convert the model with model.to({other[0]})."
-    ints = [t.dtype for t in ins if not t.is_floating_point() and not t.is_complex()]
-    if ints and len(ints) == len(ins):
-        return (f" The example input has dtype {ints[0]} and the model's parameters are {pdt}: if the model reads images or "
-                f"features (not token ids), pass x.float() (or x.to({pdt})).")
-    return ""
 
 # %% ../nbs/05_surgery.ipynb #4b4fda45
 def _near(node, names:dict) -> str:
@@ -159,7 +146,7 @@ def _trace(model:nn.Module, example_inputs) -> tuple:
             DG = tp.DependencyGraph().build_dependency(model, example_inputs=example_inputs, forward_fn=_fwd, verbose=False)
     except Exception as e:
         raise TraceError(f"Torch-Pruning could not trace {type(model).__name__} on {_describe(example_inputs)} "
-                         f"({type(e).__name__}: {e}).{_dtype_hint(model, example_inputs)} Check that `model(example_inputs)` runs "
+                         f"({type(e).__name__}: {e}).{dtype_hint(model, _tensors(example_inputs))} Check that `model(example_inputs)` runs "
                          "and keeps the autograd graph (no .detach(), .item(), numpy round trips or no_grad inside forward).") from e
     finally:
         _restore(snap)  # Torch-Pruning's own hooks stay on the model when its forward raises; tracing sets eval mode
