@@ -435,7 +435,7 @@ def _build(self:SubspacePruner, widths:list, ordering:str, compensate:bool, sequ
         sc = self.scarce.get(g.name)
         note = "" if k < g.n else "all kept"
         if sc: note = (note + "; " if note else "") + f"scarce: {sc['samples']} samples for {g.n} ch. (error in-sample)"
-        if self.degenerate and k < g.n: note = (note + "; " if note else "") + "degenerate data: error in-sample only (see warnings)"
+        if self.degenerate and k < g.n: note = (note + "; " if note else "") + "degenerate data: no error estimate (see warnings)"
         rows[g.name] = dict(name=g.name, before=g.n, after=k, variance_kept=float(f.F[k - 1]), error=0.0, rel_error=0.0,
                             comp="", note=note)
         if k >= g.n: continue
@@ -455,6 +455,8 @@ def _build(self:SubspacePruner, widths:list, ordering:str, compensate:bool, sequ
         tot = _errors(f, 0)[0]
         rows[g.name].update(error=err, rel_error=err / tot if tot > 0 else (0.0 if err == 0 else math.inf),
                             comp="/".join(dict.fromkeys(kinds)))
+        if self.degenerate:   # statistics of one image or of an outlier: the in-sample error says nothing about new data
+            rows[g.name].update(error=None, rel_error=None, in_sample_error=err)
         if remove: cuts += remove_channels_(model, g, removed_nodes(g.n, keep).tolist(), DG)
         touched = True
     prev = getattr(self.model, "_snp_record", {"cuts": [], "new_bias": []})
