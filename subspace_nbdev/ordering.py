@@ -8,10 +8,10 @@ import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['ORDERINGS', 'zca_scores', 'partial_scores', 'greedy_order', 'node_order']
+__all__ = ['ORDERINGS', 'zca_scores', 'partial_scores', 'greedy_order', 'output_order', 'forward_order', 'node_order']
 
 # %% ../nbs/02_ordering.ipynb #e75e06dc
-ORDERINGS = ("zca", "partial", "variance", "greedy", "none", "l1", "random")
+ORDERINGS = ("zca", "partial", "variance", "greedy", "none", "l1", "random", "output", "forward")
 
 # %% ../nbs/02_ordering.ipynb #54cd61b2
 def _check_cov(cov:Tensor, # (n, n) covariance
@@ -43,22 +43,32 @@ def _ridged_inverse(S:Tensor, # (n, n) float64 PSD matrix
     return (P + P.T) / 2, r
 
 # %% ../nbs/02_ordering.ipynb #ee8f5034
+def _pivoted_cholesky(S:Tensor, # (n, n) float64 PSD matrix
+                      tol:float, # stop once the trace of the residual S - G G^T is at most this
+                      max_rank:int, # or once this many columns are taken
+                      floor:float=0., # or once no residual variance exceeds this
+                     ) -> tuple[Tensor, Tensor, Tensor, Tensor]: # G (n, k), pivots (k,), their pivot values (k,), residual diagonal (n,)
+    "Pivoted Cholesky `S ~ G G^T`: each column pivots on the node of largest residual variance given the earlier pivots."
+    n, max_rank = S.shape[0], max(max_rank, 0)
+    res = S.diagonal().clone()   # diagonal of the residual S - G G^T
+    G = S.new_zeros(n, max_rank)
+    piv, val = torch.zeros(max_rank, dtype=torch.long, device=S.device), S.new_zeros(max_rank)
+    for k in range(max_rank):
+        if float(res.clamp_min(0).sum()) <= tol or float(res.max()) <= floor: return G[:, :k], piv[:k], val[:k], res
+        p = int(res.argmax())
+        piv[k], val[k] = p, res[p]
+        G[:, k] = (S[:, p] - G[:, :k] @ G[p, :k]) / res[p].sqrt()
+        res -= G[:, k]**2
+        res[p] = 0   # a pivot never wins again: while the loop runs some node has a residual > floor >= 0
+    return G, piv, val, res
+
 def _range_basis(S:Tensor, # (n, n) float64 PSD matrix
                  tol:float, # stop once the trace of the residual S - G G^T is at most this
                  max_rank:int, # give up (None) rather than take more columns
                 ) -> Tensor|None: # G (n, rank), or None
-    "Pivoted Cholesky `S ~ G G^T`, largest residual variance first, until the residual's trace is at most `tol`."
-    n = S.shape[0]
-    res = S.diagonal().clone()   # diagonal of the residual S - G G^T
-    G = S.new_zeros(n, max(max_rank, 0))
-    for k in range(max_rank + 1):
-        if float(res.clamp_min(0).sum()) <= tol: return G[:, :k]
-        if k == max_rank: return None
-        p = int(res.argmax())
-        G[:, k] = (S[:, p] - G[:, :k] @ G[p, :k]) / res[p].sqrt()
-        res -= G[:, k]**2
-        res[p] = 0
-    return None
+    "`_pivoted_cholesky` until the residual's trace is at most `tol`, or None if that takes more than `max_rank` columns."
+    G, _, _, res = _pivoted_cholesky(S, tol, max_rank)
+    return G if float(res.clamp_min(0).sum()) <= tol else None
 
 def zca_scores(cov:Tensor, # (n, n) covariance of the nodes
                rtol:float=1e-10, # eigenvalues below rtol * max eigenvalue are raised to that floor
@@ -105,18 +115,23 @@ def partial_scores(cov:Tensor, # (n, n) covariance of the nodes
     return 1 / P.diagonal()
 
 # %% ../nbs/02_ordering.ipynb #cae16f2f
-def greedy_order(cov:Tensor, # (n, n) covariance of the nodes
-                 ridge:float=1e-10, # relative ridge for the inverse (singular covariances)
-                 rtol:float=1e-6, # a node with partial variance <= rtol*S_ii (+ ridge) counts as dependent
-                ) -> Tensor:
-    "Backward elimination: repeatedly move the node with the smallest partial variance among the rest to the end."
-    S = _check_cov(cov)
+def _backward_eliminate(S:Tensor, # (n, n) covariance, checked by `_check_cov`
+                        H:Tensor|None, # (n, n) consumer Gram sum W^T W; None: the cost is the partial variance
+                        ridge:float, # relative ridge for the inverse (singular covariances)
+                        rtol:float, # a node with partial variance <= rtol*S_ii (+ ridge) counts as dependent
+                       ) -> Tensor:
+    "Repeatedly move the node of least removal cost among the rest to the end, by rank-one downdates of P = S_KK^-1."
     n = S.shape[0]
     order = torch.empty(n, dtype=torch.long, device=S.device)
     if n == 0: return order
     if float(S.diagonal().max()) <= 0: return torch.arange(n, device=S.device)
     P, r = _ridged_inverse(S, ridge)
+    def gram(P, keep):   # M = P G_KK P = T H T^T, T = P S_{K,:}; on K itself P S_KK = I - r P exactly (no cancellation)
+        T = P @ S[keep]
+        T[:, keep] = torch.eye(len(keep), dtype=S.dtype, device=S.device) - r * P
+        return T @ H @ T.T
     idx = torch.arange(n, device=S.device)   # idx[j]: original node held in working row/column j
+    M = None if H is None else gram(P, idx)
     var = S.diagonal().clone()
     dirty = False                             # P went through a downdate by a (numerically) dependent node
     for m in range(n, 0, -1):                 # P[:m, :m] is the inverse on the m remaining nodes
@@ -126,19 +141,62 @@ def greedy_order(cov:Tensor, # (n, n) covariance of the nodes
             # so re-invert once on the remaining, well-conditioned set
             keep = idx[:m]
             P[:m, :m] = _ridged_inverse(S[keep][:, keep], ridge)[0]
+            if M is not None: M[:m, :m] = gram(P[:m, :m], keep)
             cv, dirty = 1 / P.diagonal()[:m], False
-        low = cv == cv.min()
+        cost = cv if M is None else M.diagonal()[:m] * cv   # partial variance, or (P G P)_jj / P_jj
+        low = cost == cost.min()
         j = int(torch.where(low, idx[:m], -1).argmax())   # ties: the highest original index goes last
         if float(cv[j]) <= rtol * float(var[idx[j]]) + 4 * r: dirty = True
         last = m - 1
         if j != last:   # swap j into the last working slot (rows, columns and the index)
-            P[[j, last]] = P[[last, j]]
-            P[:, [j, last]] = P[:, [last, j]]
+            for X in (P,) if M is None else (P, M):
+                X[[j, last]] = X[[last, j]]
+                X[:, [j, last]] = X[:, [last, j]]
             idx[[j, last]] = idx[[last, j]]
         order[last] = idx[last]
-        p = P[:last, last].clone()
-        P[:last, :last].addr_(p, p, alpha=-1 / float(P[last, last]))   # inverse with node `last` removed
+        p, a = P[:last, last].clone(), float(P[last, last])
+        if M is not None:   # M <- M - (p q^T + q p^T)/a + p p^T M_jj/a^2 with q = M[:, j]: rank two, one pass
+            q, mjj = M[:last, last].clone(), float(M[last, last])
+            M[:last, :last].addmm_(torch.stack([p, q], 1), torch.stack([p * (mjj / a**2) - q / a, -p / a]))
+        P[:last, :last].addr_(p, p, alpha=-1 / a)   # inverse with node `last` removed
     return order
+
+def greedy_order(cov:Tensor, # (n, n) covariance of the nodes
+                 ridge:float=1e-10, # relative ridge for the inverse (singular covariances)
+                 rtol:float=1e-6, # a node with partial variance <= rtol*S_ii (+ ridge) counts as dependent
+                ) -> Tensor:
+    "Backward elimination: repeatedly move the node with the smallest partial variance among the rest to the end."
+    return _backward_eliminate(_check_cov(cov), None, ridge, rtol)
+
+# %% ../nbs/02_ordering.ipynb #pe1a0002
+def output_order(cov:Tensor, # (n, n) covariance of the nodes
+                 consumer_gram:Tensor, # (n, n) H = sum over consumers and taps of W_t^T W_t (`consumer_matrix(...)` M: H = M^T M)
+                 ridge:float=1e-10, # relative ridge for the inverse (singular covariances)
+                 rtol:float=1e-6, # a node with partial variance <= rtol*S_ii (+ ridge) counts as dependent
+                ) -> Tensor:
+    "Backward elimination by output error: repeatedly move the node whose removal (after the refit) raises the consumers' error least to the end."
+    S = _check_cov(cov)
+    n = S.shape[0]
+    H = torch.as_tensor(consumer_gram)
+    if H.shape != (n, n):
+        raise ValueError(f"consumer_gram must be ({n}, {n}), one row and column per node, got {tuple(H.shape)}: "
+                         "pass M.T @ M for M = consumer_matrix(consumer, channels), summed over the consumers")
+    H = H.detach().to(S)
+    if not torch.isfinite(H).all(): raise ValueError("consumer_gram contains NaN or inf: check the consumer weights")
+    return _backward_eliminate(S, (H + H.T) / 2, ridge, rtol)
+
+# %% ../nbs/02_ordering.ipynb #pe1a0007
+def forward_order(cov:Tensor, # (n, n) covariance of the nodes
+                  rtol:float=1e-12, # once no residual variance exceeds rtol * max S_ii, the rest follow in index order
+                 ) -> Tensor:
+    "Forward selection: the node of largest variance first, then repeatedly the node of largest residual variance given those before it."
+    S = _check_cov(cov)
+    n = S.shape[0]
+    if n == 0: return torch.empty(0, dtype=torch.long, device=S.device)
+    _, piv, _, _ = _pivoted_cholesky(S, -1., n, rtol * float(S.diagonal().max().clamp_min(0)))
+    rest = torch.ones(n, dtype=torch.bool, device=S.device)
+    rest[piv] = False
+    return torch.cat([piv, rest.nonzero().flatten()])
 
 # %% ../nbs/02_ordering.ipynb #b069d2d1
 def _descending(scores:Tensor) -> Tensor:
@@ -149,6 +207,7 @@ def node_order(cov:Tensor, # (n, n) covariance of the nodes (at the consumer inp
                method:str="zca", # one of `ORDERINGS`
                weight:Tensor|None=None, # producer weight (n, ...), needed by "l1" only
                seed:int=0, # seed of the "random" ordering
+               consumer_gram:Tensor|None=None, # (n, n) consumer Gram sum W^T W, needed by "output" only
               ) -> Tensor:
     "Permutation of the n nodes (LongTensor), most important first: pruning removes a tail of it."
     if method not in ORDERINGS:
@@ -159,6 +218,12 @@ def node_order(cov:Tensor, # (n, n) covariance of the nodes (at the consumer inp
     if method == "partial": return _descending(partial_scores(S))
     if method == "variance": return _descending(S.diagonal())
     if method == "greedy": return greedy_order(S)
+    if method == "forward": return forward_order(S)
+    if method == "output":
+        if consumer_gram is None:
+            raise ValueError("ordering 'output' needs the consumers' weight Gram: node_order(cov, 'output', "
+                             "consumer_gram=M.T @ M) with M = consumer_matrix(consumer, channels), summed over consumers")
+        return output_order(S, consumer_gram)
     if method == "none": return torch.arange(n, device=dev)
     if method == "random":
         g = torch.Generator().manual_seed(int(seed))
