@@ -26,7 +26,7 @@ __all__ = ['ALLOCATIONS', 'DAMPING', 'FAR_BELOW', 'PROBE', 'EXACT_TOL', 'SCARCE'
 
 # %% ../nbs/06_pruner.ipynb #92e8d99a
 ALLOCATIONS = ("variance", "uniform", "cost")
-_SUBSPACE = ("zca", "partial", "greedy")  # orderings refined by moving exactly explained nodes (d_i = 0) last
+_SUBSPACE = ("zca", "partial", "greedy", "output", "forward")  # orderings refined by moving exactly explained nodes (d_i = 0) last
 
 @dataclass
 class _Factors:
@@ -51,6 +51,19 @@ def _error_weights(consumer:nn.Module, channels, order:Tensor, Lnz:Tensor) -> Te
         e += (torch.matmul(W[o:o + step].to(torch.float64).transpose(1, 2), X) ** 2).sum((0, 1))
     return e
 
+def _consumer_gram(consumer:nn.Module, channels) -> Tensor:
+    "H = M^T M (n, n) float64 for M = `consumer_matrix(consumer, channels)`, in blocks of output rows (VGG's fc: M is 25088 x ... )."
+    from subspace_nbdev.compensation import _consumer_layout
+    n, taps = _consumer_layout(consumer, channels)
+    W = consumer.weight.detach()
+    W = W.reshape(W.shape[0], n, taps)
+    H = torch.zeros(n, n, dtype=torch.float64, device=W.device)
+    step = max(1, 2**22 // (n * taps))   # float64 blocks of ~32 MB, as in `_error_weights`
+    for o in range(0, W.shape[0], step):
+        Wb = W[o:o + step].to(torch.float64).transpose(1, 2).reshape(-1, n)   # rows (out, tap) as in consumer_matrix
+        H += Wb.T @ Wb
+    return H
+
 def _factor_group(g:ChannelGroup, stats:dict, model:nn.Module, ordering:str, seed:int) -> _Factors:
     from subspace_nbdev.triangular import ldl_columns
     covs = [stats[c].cov for c in g.consumers]
@@ -58,11 +71,14 @@ def _factor_group(g:ChannelGroup, stats:dict, model:nn.Module, ordering:str, see
     weight = None
     if ordering == "l1":  # magnitude of the producer filters (all producers of a coupled group, side by side)
         weight = torch.cat([model.get_submodule(p).weight.detach().flatten(1) for p in g.producers], 1)
+    gram = None
+    if ordering == "output":  # output error of all consumers: H = sum over consumers (and taps) of W^T W
+        gram = sum(_consumer_gram(model.get_submodule(c), g.channels[c]).to(cov.device) for c in g.consumers)
     if ordering == "zca":   # rank <= samples - 1: with more samples than n/4, skip zca_scores' range path (pivots wasted)
         from subspace_nbdev.ordering import zca_scores
         samples = sum(stats[c].count for c in g.consumers)
         order = torch.sort(zca_scores(cov, max_rank=0 if samples - 1 > g.n // 4 else None), descending=True, stable=True).indices
-    else: order = node_order(cov, ordering, weight=weight, seed=seed)
+    else: order = node_order(cov, ordering, weight=weight, seed=seed, consumer_gram=gram)
     L, d = ldl(cov[order][:, order])
     zero = d == 0
     if ordering in _SUBSPACE and zero.any() and (~zero).any() and int(zero.nonzero()[0]) < int((~zero).nonzero()[-1]):
