@@ -31,6 +31,8 @@ METHODS = {
     "snp-partial":    dict(kind="snp", label="SNP, partial ordering", prune=dict(ordering="partial")),
     "snp-greedy":     dict(kind="snp", label="SNP, greedy ordering", prune=dict(ordering="greedy")),
     "snp-sequential": dict(kind="snp", label="SNP, sequential statistics", prune=dict(sequential=True)),
+    "snp-output":     dict(kind="snp", label="LS + output-error greedy (OSSCAR/ThiNet-style peer)", prune=dict(ordering="output"), peer=True),
+    "snp-forward":    dict(kind="snp", label="LS + forward greedy by residual variance (LinDeps-style peer)", prune=dict(ordering="forward"), peer=True),
     "tp-l1":          dict(kind="tp", label="TP L1 magnitude", importance="l1"),
     "tp-fpgm":        dict(kind="tp", label="TP FPGM", importance="fpgm"),
     "tp-taylor":      dict(kind="tp", label="TP Taylor", importance="taylor"),
@@ -287,12 +289,15 @@ def _subplots(r, c, **kw):
     fig, axs = plt.subplots(r, c, squeeze=False, **kw)
     return fig, axs
 
-_COLORS = {m: c for m, c in zip(METHODS, ["k", "C1", "C2", "C3", "C4", "C5", "C6", "C0",   # SNP and its ablations
-                                           "C8", "C9", "C7", "navy"])}                   # Torch-Pruning
+_COLORS = {"snp-zca": "k", "snp-nocomp": "C1", "snp-none": "C2", "snp-uniform": "C3", "snp-cost": "C4",
+           "snp-partial": "C5", "snp-greedy": "C6", "snp-sequential": "C0",          # SNP and its ablations
+           "snp-output": "#e6007e", "snp-forward": "#7a5c00",                            # compensated peers
+           "tp-l1": "C8", "tp-fpgm": "C9", "tp-taylor": "C7", "tp-random": "navy"}    # Torch-Pruning
 
 def _style(method:str) -> dict:
     if method == "snp-zca": return dict(color="k", lw=2.6, marker="o", ms=5, zorder=5)
     if METHODS[method]["kind"] == "tp": return dict(color=_COLORS[method], **_TP_STYLE)
+    if METHODS[method].get("peer"): return dict(color=_COLORS[method], lw=1.8, marker="D", ms=4)  # compensated peers
     return dict(color=_COLORS[method], lw=1.2, marker="o", ms=3)
 
 def plot_accuracy(results:dict, # as returned by `reproduce`
@@ -444,7 +449,7 @@ def reproduce(out:str|Path="snp_results", # folder for the figures, tables and J
               budgets:tuple=BUDGETS, # MACs budgets, fractions of the original
               archs:tuple=("vgg", "resnet"), # networks from `08_train`
               vgg_width:int|None=None, # channels of the VGG-style net's first conv (then 2x, 4x); None: 48 ("Width and training")
-              methods:tuple|None=None, # names from `METHODS`; None: all twelve
+              methods:tuple|None=None, # names from `METHODS`; None: all
               finetune_epochs:int=1, # fine-tuning passes (0: none)
               calib_samples:int|None=None, # calibration images; default 1024 quick, 2048 full
               n_test:int|None=None, # test images (a fixed seeded subset); default 2000 quick, all full
