@@ -227,7 +227,7 @@ def _classify(DG, tpgroup, names:dict, ignored:set, residual:bool) -> ChannelGro
     "Turn one Torch-Pruning group into a `ChannelGroup` and decide whether SNP can prune it."
     n = len(tpgroup[0].idxs)
     g = ChannelGroup(name=names.get(tpgroup[0].dep.target.module, "?"), n=n)
-    problems, coupled, output = [], [], False
+    problems, coupled, output, ops = [], [], False, {}  # ops: unsupported operation -> the modules where it occurs
     for item in tpgroup:
         dep, idxs = item.dep, item.idxs
         node, m = dep.target, dep.target.module
@@ -256,7 +256,10 @@ def _classify(DG, tpgroup, names:dict, ignored:set, residual:bool) -> ChannelGro
             # a coupling joins two activations; an input that depends on parameters only is a layer's own weight or bias
             if sum(_carries_activations(i, names) for i in node.inputs) > 1: coupled.append(_optype_name(node))
         elif t in (tp_ops.OPTYPE.RESHAPE, tp_ops.OPTYPE.OUTPUT): pass
-        else: problems.append(f"unsupported operation {_optype_name(node)} ({names.get(m, type(m).__name__)})")
+        else: ops.setdefault(_optype_name(node), []).append(names.get(m, type(m).__name__))
+    if ops:   # one entry per kind of operation, so that a transformer's 25 LayerNorms read as one reason
+        problems.append("unsupported operation" + ("s " if len(ops) > 1 else " ") + ", ".join(
+            f"{o} ({ms[0]})" if len(ms) == 1 else f"{o} x{len(ms)} ({ms[0]}, ...)" for o, ms in ops.items()))
     if g.producers: g.name = g.producers[0]
     if output or not g.consumers:
         g.prunable, g.reason = False, "network output (never pruned)"
