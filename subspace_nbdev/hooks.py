@@ -117,7 +117,7 @@ def consumer_view(module:nn.Module, # the consumer that reads the nodes
                   x:Tensor, # its input, as a forward pre-hook sees it
                   channels:int|None=None, # for a Linear reading a flattened conv map: the number of channels
                  ) -> tuple[Tensor, int]: # (samples, n) rows and -1, or channel-first (batch, n, positions) and 1
-    "A consumer's input as samples of its channels, without copying: the view and the axis of the channels (METHOD §1)."
+    "A consumer's input as samples of its channels, without copying: the view and the axis of the channels."
     if isinstance(module, nn.Linear):
         if channels is None: return x.reshape(-1, x.shape[-1]), -1
         features = x.shape[-1]
@@ -138,7 +138,7 @@ def consumer_samples(module:nn.Module, # the consumer that reads the nodes
                      x:Tensor, # its input, as a forward pre-hook sees it
                      channels:int|None=None, # for a Linear reading a flattened conv map: the number of channels
                     ) -> Tensor: # (samples, channels)
-    "Reshape a consumer's input into a (samples, channels) matrix of node activations (METHOD §1)."
+    "Reshape a consumer's input into a (samples, channels) matrix of node activations."
     v, dim = consumer_view(module, x, channels)
     return v if dim == -1 else v.transpose(1, 2).reshape(-1, v.shape[1])
 

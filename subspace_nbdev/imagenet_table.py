@@ -13,11 +13,11 @@ __all__ = ['BASELINES', 'PEERS', 'REPORTED', 'peer_cells', 'baseline_cells', 'lo
            'plot_accuracy_macs']
 
 # %% ../nbs/09a_imagenet_table.ipynb #efe84d24
-# torchvision's reference numbers at 224x224 (METHOD §8; one multiply-add = 1 MAC)
+# torchvision's reference numbers at 224x224 (torchvision's model cards; one multiply-add = 1 MAC)
 BASELINES = {"vgg16": dict(top1=71.59, macs=15.5e9, params=138.4e6),
              "resnet50": dict(top1=76.13, macs=4.1e9, params=25.6e6)}
 
-# top-1 after fine-tuning and MAC (FLOP) reduction in percent, as reported by each paper (METHOD §8)
+# top-1 after fine-tuning and MAC (FLOP) reduction in percent, as reported by each paper
 PEERS = [dict(arch="vgg16", method="ThiNet", top1=69.80, macs_reduction=69.0),
          dict(arch="vgg16", method="CP", top1=67.8, macs_reduction=80.0, note="5× speed-up"),
          dict(arch="resnet50", method="CHIP", top1=76.30, macs_reduction=44.8),
@@ -57,7 +57,7 @@ def load_records(folder:str|Path, # searched recursively for record.json files
     return sorted(recs, key=lambda r: (r["arch"], -(r.get("macs_after") or 0) / (r.get("macs_before") or 1)))
 
 def comparison_table(records:list[dict], # from `load_records`
-                     peers:list[dict]=PEERS, # the reported rows (METHOD §8); [] for none
+                     peers:list[dict]=PEERS, # the reported rows; [] for none
                      archs:tuple=("vgg16", "resnet50"), # networks with a baseline row, in this order
                     ) -> str:
     "Markdown table: per network the torchvision baseline, the peers (reported), then the measured runs."
