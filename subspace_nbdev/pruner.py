@@ -12,10 +12,10 @@ from torch import nn, Tensor
 from fastcore.basics import patch
 from .hooks import collect_stats, _eval_mode, EmptyLoaderError
 from .checks import check_budget, check_threshold, model_fingerprint, check_unchanged, degenerate_groups
-from .triangular import ldl
-from .ordering import node_order, ORDERINGS
+from .triangular import ldl, ldl_columns
+from .ordering import node_order, zca_scores, ORDERINGS
 from .allocation import cumulative_variance, keep_counts, uniform_counts, cost_counts
-from .compensation import (least_squares_map, removed_nodes, compensate_, predicted_error, consumer_matrix,
+from .compensation import (_consumer_layout, least_squares_map, removed_nodes, compensate_, predicted_error, consumer_matrix,
                            best_compensation, tap_coverage, KINDS)
 from .surgery import (ChannelGroup, find_groups, count_macs, WidthCost, trace_graph,
                                     remove_channels_, apply_cuts_)
@@ -38,7 +38,6 @@ class _Factors:
 
 def _error_weights(consumer:nn.Module, channels, order:Tensor, Lnz:Tensor) -> Tensor:
     "||(W L)[:, j]||^2 for the columns `Lnz` of L, W the consumer matrix in node order, in blocks of output rows."
-    from subspace_nbdev.compensation import _consumer_layout
     n, taps = _consumer_layout(consumer, channels)
     W = consumer.weight.detach()
     W = W.reshape(W.shape[0], n, taps)
@@ -53,7 +52,6 @@ def _error_weights(consumer:nn.Module, channels, order:Tensor, Lnz:Tensor) -> Te
 
 def _consumer_gram(consumer:nn.Module, channels) -> Tensor:
     "H = M^T M (n, n) float64 for M = `consumer_matrix(consumer, channels)`, in blocks of output rows (VGG's fc: M is 25088 x ... )."
-    from subspace_nbdev.compensation import _consumer_layout
     n, taps = _consumer_layout(consumer, channels)
     W = consumer.weight.detach()
     W = W.reshape(W.shape[0], n, taps)
@@ -65,7 +63,6 @@ def _consumer_gram(consumer:nn.Module, channels) -> Tensor:
     return H
 
 def _factor_group(g:ChannelGroup, stats:dict, model:nn.Module, ordering:str, seed:int) -> _Factors:
-    from subspace_nbdev.triangular import ldl_columns
     covs = [stats[c].cov for c in g.consumers]
     cov = covs[0] if len(covs) == 1 else sum(covs) / len(covs)
     weight = None
@@ -75,7 +72,6 @@ def _factor_group(g:ChannelGroup, stats:dict, model:nn.Module, ordering:str, see
     if ordering == "output":  # output error of all consumers: H = sum over consumers (and taps) of W^T W
         gram = sum(_consumer_gram(model.get_submodule(c), g.channels[c]).to(cov.device) for c in g.consumers)
     if ordering == "zca":   # rank <= samples - 1: with more samples than n/4, skip zca_scores' range path (pivots wasted)
-        from subspace_nbdev.ordering import zca_scores
         samples = sum(stats[c].count for c in g.consumers)
         order = torch.sort(zca_scores(cov, max_rank=0 if samples - 1 > g.n // 4 else None), descending=True, stable=True).indices
     else: order = node_order(cov, ordering, weight=weight, seed=seed, consumer_gram=gram)
@@ -240,8 +236,8 @@ class CalibrationWarning(UserWarning):
 
 @contextmanager
 def _watch_inputs(model:nn.Module, consumers:dict):
-    "Record each consumer's input map size (for the border) and the count, spread and extremes of the model's inputs."
-    rec = dict(sizes={}, images=0, first=None, varies=False, lo=math.inf, hi=-math.inf, sumsq=0.0, maxabs=0.0, probe=None)
+    "Record each consumer's input map size (for the border) and the spread and extremes of the model's inputs."
+    rec = dict(sizes={}, first=None, varies=False, lo=math.inf, hi=-math.inf, sumsq=0.0, maxabs=0.0, probe=None)
     def size_hook(name):
         def hook(m, args):
             if args and isinstance(args[0], Tensor) and args[0].ndim > 2: rec["sizes"].setdefault(name, tuple(args[0].shape[2:]))
@@ -250,7 +246,6 @@ def _watch_inputs(model:nn.Module, consumers:dict):
         x = args[0] if args else None
         if not isinstance(x, Tensor) or x.ndim == 0 or not x.is_floating_point(): return
         x = x.detach()
-        rec["images"] += len(x)
         if rec["first"] is None: rec["first"] = x[:1].clone()
         rec["varies"] = rec["varies"] or x.shape[1:] != rec["first"].shape[1:] or bool((x != rec["first"]).any())
         rec["lo"], rec["hi"] = min(rec["lo"], float(x.min())), max(rec["hi"], float(x.max()))
@@ -267,7 +262,7 @@ def _watch_inputs(model:nn.Module, consumers:dict):
 @patch
 def _check_data(self:SubspacePruner, rec:dict, stats:dict):
     "Refuse constant data; warn (and note for the report) on one image, an outlier, groups without variance, scarce samples."
-    n_img, notes = rec["images"], []
+    n_img, notes = max(s.items for s in stats.values()), []   # images (ChannelStats.items), not positions
     one = bool(n_img) and not rec["varies"]
     outlier = math.isfinite(rec["sumsq"]) and rec["sumsq"] > 0 and rec["maxabs"] ** 2 > 0.5 * rec["sumsq"]
     if n_img and rec["lo"] == rec["hi"]:
@@ -332,7 +327,7 @@ def calibrate(self:SubspacePruner,
     t1, c1 = time.perf_counter(), time.process_time()
     self.stats, self._factors, self._loader, self._max_samples = stats, {}, loader, max_samples
     self._fingerprint = fingerprint
-    self.in_sizes, self.images, self._probe = rec["sizes"], rec["images"], rec["probe"]
+    self.in_sizes, self.images, self._probe = rec["sizes"], max(s.items for s in stats.values()), rec["probe"]
     self._factors[self.ordering] = [_factor_group(g, stats, self.model, self.ordering, self.seed) for g in self.prunable]
     t2, c2 = time.perf_counter(), time.process_time()
     # wall seconds, and CPU seconds of this process (all threads): the latter is robust to a busy machine
