@@ -399,7 +399,7 @@ def _errors(f:_Factors, k:int) -> tuple[float, float]:
 
 def _rr_error(cons:nn.Module, ch:int|None, S:Tensor, mu:Tensor, keep:Tensor, ls_err:float) -> float:
     "tr(W_R S_RR W_R^T) without the r x r product: the exact fit's LDL error plus what its map A explains."
-    n, taps = cons.weight.shape[1] if ch is None else ch, consumer_matrix(cons, ch).shape[0] // cons.weight.shape[0]
+    n, taps = _consumer_layout(cons, ch)
     R = removed_nodes(n, keep)
     A = least_squares_map(S, mu, keep)[0]
     Wt = cons.weight.detach().to(S).reshape(cons.weight.shape[0], n, taps).index_select(1, R.to(S.device)).permute(2, 0, 1)
@@ -416,7 +416,7 @@ def _compensation(self:SubspacePruner, g:ChannelGroup, f:_Factors, k:int, model:
     keep = f.order[:k].to(S.device)
     size = self.in_sizes.get(c)
     out, n, r = cons.weight.shape[0], g.n, g.n - k
-    taps = consumer_matrix(cons, ch).shape[0] // out
+    taps = _consumer_layout(cons, ch)[1]   # not consumer_matrix: no float64 copy of the weight just to count taps
     rr = None
     if out * taps * r * r > 2e9 and bool((tap_coverage(cons, size, ch)[0] == 1).all()):  # e.g. a 4096-wide FC: no border
         dc, ec = f.e[c]
