@@ -13,12 +13,16 @@ from torch import nn, Tensor
 from .hooks import ChannelStats
 
 # %% auto #0
-__all__ = ['DEGENERATE_KINDS', 'BudgetError', 'check_budget', 'check_threshold', 'CountError', 'check_count', 'check_folder',
-           'Degenerate', 'degenerate_groups', 'ModelChangedError', 'model_fingerprint', 'check_unchanged']
+__all__ = ['DEGENERATE_KINDS', 'BudgetError', 'UnreachableBudgetError', 'check_budget', 'check_threshold', 'CountError',
+           'check_count', 'check_folder', 'Degenerate', 'degenerate_groups', 'ModelChangedError', 'model_fingerprint',
+           'check_unchanged']
 
 # %% ../nbs/05b_checks.ipynb #8f8f67e0
 class BudgetError(ValueError):
     "A budget (macs=, params=) outside (0, 1] or a threshold outside [0, 1], or not a real number."
+
+class UnreachableBudgetError(BudgetError):
+    "A valid budget that this model cannot meet: the layers left unpruned alone exceed it."
 
 def _real(value) -> float|None:
     "`value` as a float if it is a real number (int, float, NumPy scalar, one-element 0-d tensor) and not a bool; else None."

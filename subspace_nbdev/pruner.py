@@ -11,7 +11,7 @@ import torch
 from torch import nn, Tensor
 from fastcore.basics import patch
 from .hooks import collect_stats, _eval_mode, EmptyLoaderError
-from .checks import check_budget, check_threshold, model_fingerprint, check_unchanged, degenerate_groups
+from .checks import UnreachableBudgetError, check_budget, check_threshold, model_fingerprint, check_unchanged, degenerate_groups
 from .triangular import ldl, ldl_columns
 from .ordering import node_order, zca_scores, ORDERINGS
 from .allocation import cumulative_variance, keep_counts, uniform_counts, cost_counts
@@ -361,7 +361,7 @@ def _widths(self:SubspacePruner, facts, allocation:str, budget:str|None, r:float
         of = lambda q: uniform_counts(sizes, q, mk)
     smallest = cost(of(0.0 if allocation != "cost" else cands[0]))
     if smallest > target:
-        raise ValueError(f"{budget}={r} cannot be met: keeping min_keep={mk} channel(s) in every prunable group still "
+        raise UnreachableBudgetError(f"{budget}={r} cannot be met: keeping min_keep={mk} channel(s) in every prunable group still "
                          f"leaves {smallest / full:.3f} of the {budget}; the rest is in layers that are not pruned "
                          f"({sum(not g.prunable for g in self.groups)} groups). Ask for a larger {budget}, or prune more groups.")
     if allocation == "uniform":
