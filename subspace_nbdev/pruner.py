@@ -17,6 +17,7 @@ from .ordering import node_order, zca_scores, ORDERINGS
 from .allocation import cumulative_variance, keep_counts, uniform_counts, cost_counts
 from .compensation import (_consumer_layout, least_squares_map, removed_nodes, compensate_, predicted_error, consumer_matrix,
                            best_compensation, tap_coverage, KINDS)
+from .layouts import get_layout
 from .surgery import (ChannelGroup, find_groups, count_macs, WidthCost, trace_graph,
                                     remove_channels_, apply_cuts_)
 
@@ -39,8 +40,7 @@ class _Factors:
 def _error_weights(consumer:nn.Module, channels, order:Tensor, Lnz:Tensor) -> Tensor:
     "||(W L)[:, j]||^2 for the columns `Lnz` of L, W the consumer matrix in node order, in blocks of output rows."
     n, taps = _consumer_layout(consumer, channels)
-    W = consumer.weight.detach()
-    W = W.reshape(W.shape[0], n, taps)
+    W = get_layout(consumer, channels).weight(consumer, channels)
     X = Lnz.new_zeros(n, Lnz.shape[1])
     X[order.to(X.device)] = Lnz   # W[:, order] @ Lnz = W @ X: permute the few columns of L, not the weight
     X = X.to(W.device)
@@ -53,8 +53,7 @@ def _error_weights(consumer:nn.Module, channels, order:Tensor, Lnz:Tensor) -> Te
 def _consumer_gram(consumer:nn.Module, channels) -> Tensor:
     "H = M^T M (n, n) float64 for M = `consumer_matrix(consumer, channels)`, in blocks of output rows (VGG's fc: M is 25088 x ... )."
     n, taps = _consumer_layout(consumer, channels)
-    W = consumer.weight.detach()
-    W = W.reshape(W.shape[0], n, taps)
+    W = get_layout(consumer, channels).weight(consumer, channels)
     H = torch.zeros(n, n, dtype=torch.float64, device=W.device)
     step = max(1, 2**22 // (n * taps))   # float64 blocks of ~32 MB, as in `_error_weights`
     for o in range(0, W.shape[0], step):
@@ -402,7 +401,7 @@ def _rr_error(cons:nn.Module, ch:int|None, S:Tensor, mu:Tensor, keep:Tensor, ls_
     n, taps = _consumer_layout(cons, ch)
     R = removed_nodes(n, keep)
     A = least_squares_map(S, mu, keep)[0]
-    Wt = cons.weight.detach().to(S).reshape(cons.weight.shape[0], n, taps).index_select(1, R.to(S.device)).permute(2, 0, 1)
+    Wt = get_layout(cons, ch).weight(cons, ch).to(S).index_select(1, R.to(S.device)).permute(2, 0, 1)
     K, R = keep.to(S.device), R.to(S.device)
     C, B = Wt @ A, Wt @ S[R][:, K]
     return ls_err + float(2 * (C * B).sum() - ((C @ S[K][:, K]) * C).sum())
