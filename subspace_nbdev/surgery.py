@@ -4,7 +4,8 @@
 
 # %% ../nbs/05_surgery.ipynb #8c878e70
 from __future__ import annotations
-import copy, functools, math, time, warnings
+import copy, functools, math, sys, time, warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 import torch
 from torch import nn
@@ -126,6 +127,22 @@ def _bound_graph(DG, model:nn.Module) -> _Guard:
     DG._snp_guard = guard
     return guard
 
+# %% ../nbs/05_surgery.ipynb #ea0b66bd
+_ROTARY = "apply_rotary_pos_emb"   # Hugging Face's rotary embedding: a function in each model family's module
+
+def _rotary_identity(q, k, *args, **kwargs): return q, k
+
+@contextmanager
+def _plain_rotary(model:nn.Module):
+    "While tracing: every Hugging Face `apply_rotary_pos_emb` that `model`'s classes call, as the identity."
+    mods = {sys.modules.get(type(m).__module__) for m in model.modules()}
+    saved = [(mod, getattr(mod, _ROTARY)) for mod in mods if mod is not None and callable(getattr(mod, _ROTARY, None))]
+    try:
+        for mod, _ in saved: setattr(mod, _ROTARY, _rotary_identity)
+        yield
+    finally:
+        for mod, f in saved: setattr(mod, _ROTARY, f)
+
 # %% ../nbs/05_surgery.ipynb #881925a7
 @dataclass
 class _Trace:
@@ -142,11 +159,12 @@ def _trace(model:nn.Module, example_inputs) -> tuple:
         if m not in rec.calls: rec.order.append(m)
         rec.calls[m] = rec.calls.get(m, 0) + 1
     def _fwd(m, x):  # Torch-Pruning's default tries model(*x) first, which drops the batch dimension of a batch of one
-        out = _forward(m, x); rec.out_shapes = [tuple(t.shape) for t in _tensors(out)]; return out
+        out = _tensors(_forward(m, x))   # tensors only: a Hugging Face output also holds a key/value cache object
+        rec.out_shapes = [tuple(t.shape) for t in out]; return out
     try:
         for m in model.modules():
             if _weighted(m): m.register_forward_hook(_log)
-        with torch.enable_grad(), warnings.catch_warnings():
+        with torch.enable_grad(), warnings.catch_warnings(), _plain_rotary(model):
             warnings.simplefilter("ignore")
             DG = tp.DependencyGraph().build_dependency(model, example_inputs=example_inputs, forward_fn=_fwd, verbose=False,
                                                        customized_pruners=custom_pruners())
@@ -274,10 +292,31 @@ def _classify(DG, tpgroup, names:dict, ignored:set, residual:bool) -> ChannelGro
         g.prunable, g.reason = False, "; ".join(problems)
     elif any(DG.model.get_submodule(p) in ignored for p in g.producers + g.bns):
         g.prunable, g.reason = False, "ignored (ignored_layers)"
-    elif (coupled or len(g.producers) > 1) and not residual:
+    elif (coupled or len(g.producers) > 1) and not residual and not _gated_product(g, coupled, DG.model):
         what = ", ".join(f"{coupled.count(o)} {o}" for o in sorted(set(coupled))) or "a shared input"
         g.prunable, g.reason = False, (f"coupled through a residual add ({what}; {len(g.producers)} producers): "
                                        "left unpruned (residual=True prunes it)")
+    return g
+
+# %% ../nbs/05_surgery.ipynb #21762c2f
+def _gated_product(g:ChannelGroup, coupled:list, model:nn.Module) -> bool:
+    "A gated MLP's hidden group: its only coupling is one element-wise product of its two producers, both linear layers."
+    return (coupled == ["MulBackward"] and len(g.producers) == 2
+            and all(isinstance(model.get_submodule(p), nn.Linear) for p in g.producers))
+
+def _is_norm(m) -> bool:
+    "A per-token normalisation over the channels (LayerNorm, RMSNorm, or a library's own class of that name)."
+    return isinstance(m, (nn.LayerNorm, getattr(nn, "RMSNorm", nn.LayerNorm))) or (
+        isinstance(m, nn.Module) and any(s in type(m).__name__ for s in ("LayerNorm", "RMSNorm")))
+
+def _norm_reason(g:ChannelGroup, tpgroup, owner:dict) -> ChannelGroup:
+    "Lead the reason of an unprunable group read by a LayerNorm/RMSNorm with why a residual stream stays (`owner`: parameter id -> module)."
+    if g.prunable: return g
+    norms = {type(m).__name__ for m in (owner.get(id(it.dep.target.module), it.dep.target.module) for it in tpgroup) if _is_norm(m)}
+    if norms:
+        g.reason = (f"residual stream ({g.n} hidden channels): {'/'.join(sorted(norms))} normalises all of a token's channels "
+                    "together, so a cut channel changes every token's normalisation (no linear fold undoes it), and the "
+                    f"embeddings write these channels; never pruned ({g.reason})")
     return g
 
 # %% ../nbs/05_surgery.ipynb #77c02ad2
@@ -373,7 +412,8 @@ def find_groups(model:nn.Module,            # the network (left as it came: weig
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            groups = [_classify(DG, grp, names, ignored, residual)
+            owner = {id(p): m for m in model.modules() for p in m.parameters(recurse=False)}
+            groups = [_norm_reason(_classify(DG, grp, names, ignored, residual), grp, owner)
                       for grp in DG.get_all_groups(root_module_types=(nn.Conv2d, nn.Linear, *custom_pruners()))]
     finally: DG._snp_guard.deadline = None
     rank = {names[m]: i for i, m in enumerate(rec.order)}
