@@ -5,6 +5,7 @@
 # %% ../nbs/05_surgery.ipynb #8c878e70
 from __future__ import annotations
 import copy, functools, math, sys, time, warnings
+from torch import Tensor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 import torch
@@ -309,14 +310,22 @@ def _is_norm(m) -> bool:
     return isinstance(m, (nn.LayerNorm, getattr(nn, "RMSNorm", nn.LayerNorm))) or (
         isinstance(m, nn.Module) and any(s in type(m).__name__ for s in ("LayerNorm", "RMSNorm")))
 
+def _attention_op(node) -> bool:
+    "A traced attention product (scaled_dot_product_attention's autograd function, fused or not)."
+    name = node.grad_fn.name() if hasattr(node.grad_fn, "name") else ""
+    return "ScaledDotProduct" in name or "Attention" in name
+
 def _norm_reason(g:ChannelGroup, tpgroup, owner:dict) -> ChannelGroup:
-    "Lead the reason of an unprunable group read by a LayerNorm/RMSNorm with why a residual stream stays (`owner`: parameter id -> module)."
+    "Lead the reason of an unprunable transformer group with what it is: the residual stream (read by a LayerNorm/RMSNorm; `owner`: parameter id -> module) or attention channels."
     if g.prunable: return g
     norms = {type(m).__name__ for m in (owner.get(id(it.dep.target.module), it.dep.target.module) for it in tpgroup) if _is_norm(m)}
     if norms:
         g.reason = (f"residual stream ({g.n} hidden channels): {'/'.join(sorted(norms))} normalises all of a token's channels "
                     "together, so a cut channel changes every token's normalisation (no linear fold undoes it), and the "
                     f"embeddings write these channels; never pruned ({g.reason})")
+    elif any(_attention_op(it.dep.target) for it in tpgroup):
+        g.reason = ("attention channels (query, key and value rows meet in the attention product): a head is a block of "
+                    f"head_dim channels, cut as a whole head or not at all; not pruned channel by channel ({g.reason})")
     return g
 
 # %% ../nbs/05_surgery.ipynb #77c02ad2
@@ -422,10 +431,48 @@ def find_groups(model:nn.Module,            # the network (left as it came: weig
     return groups
 
 # %% ../nbs/05_surgery.ipynb #ff4c30f5
+class _Rows(dict):
+    "Per conv/linear module: output rows in one forward pass; and `attention`, the MACs of attention's own products there."
+    attention:int = 0
+
+def _sdpa_macs(q:Tensor, k:Tensor, v:Tensor) -> int:
+    "MACs of `scaled_dot_product_attention(q, k, v)`: Q K^T and A V for every query head, over all keys (masks not subtracted)."
+    L, S = q.shape[-2], k.shape[-2]
+    return (q.numel() // q.shape[-1]) * S * (q.shape[-1] + v.shape[-1])   # heads*batch*L rows, S keys each
+
+def _mha_macs(m:nn.MultiheadAttention, args:tuple, kwargs:dict) -> int:
+    "MACs of one `nn.MultiheadAttention` call: its in/out projections (not modules it calls) and its Q K^T and A V products."
+    q, k, v = [kwargs[a] if a in kwargs else args[i] for i, a in enumerate(("query", "key", "value"))]
+    E = m.embed_dim
+    L = q.shape[-2] if (m.batch_first or q.dim() == 2) else q.shape[0]
+    S = k.shape[-2] if (m.batch_first or k.dim() == 2) else k.shape[0]
+    nq, nk = q.numel() // q.shape[-1], k.numel() // k.shape[-1]       # query and key tokens, over the batch
+    proj = nq * E * E + nk * (m.kdim + m.vdim) * E + nq * E * E        # q, k, v in, and out
+    return proj + (nq // L) * L * S * 2 * E                            # Q K^T and A V over all heads
+
+@contextmanager
+def _count_attention(model:nn.Module, rows:_Rows):
+    "Add the MACs of every attention product of one forward pass to `rows.attention` (MultiheadAttention, F.scaled_dot_product_attention)."
+    F, inside, hooks = torch.nn.functional, [], []
+    sdpa = F.scaled_dot_product_attention
+    def counted(q, k, v, *a, **kw):
+        if not inside: rows.attention += _sdpa_macs(q, k, v)   # a MultiheadAttention counts its own
+        return sdpa(q, k, v, *a, **kw)
+    def pre(m, a, kw): inside.append(m)
+    def post(m, a, kw, out): inside.pop(); rows.attention += _mha_macs(m, a, kw)
+    for m in model.modules():
+        if isinstance(m, nn.MultiheadAttention):
+            hooks += [m.register_forward_pre_hook(pre, with_kwargs=True), m.register_forward_hook(post, with_kwargs=True)]
+    F.scaled_dot_product_attention = counted
+    try: yield rows
+    finally:
+        F.scaled_dot_product_attention = sdpa
+        for h in hooks: h.remove()
+
 @torch.no_grad()
-def _layer_shapes(model:nn.Module, example_inputs) -> dict:
-    "Per conv/linear module: summed output elements per output channel over all calls in one forward pass."
-    rows, hooks = {}, []
+def _layer_shapes(model:nn.Module, example_inputs) -> _Rows:
+    "Per conv/linear module: summed output elements per output channel over all calls in one forward pass (and the attention MACs)."
+    rows, hooks = _Rows(), []
     def hook(m, inp, out):
         lay = layout_of(m)
         oc = lay.get_out_channels(m) if lay else m.out_channels if isinstance(m, nn.modules.conv._ConvNd) else m.out_features
@@ -434,7 +481,8 @@ def _layer_shapes(model:nn.Module, example_inputs) -> dict:
         if _weighted(m): hooks.append(m.register_forward_hook(hook))
     was = model.training
     try:
-        model.eval(); _forward(model, example_inputs)
+        model.eval()
+        with _count_attention(model, rows): _forward(model, example_inputs)
     finally:
         for h in hooks: h.remove()
         model.train(was)
@@ -453,9 +501,9 @@ def _module_macs(m:nn.Module, positions:int, cin:int=None, cout:int=None) -> int
 def count_macs(model:nn.Module, # the network (mode restored)
                example_inputs,  # inputs for one forward pass: MACs are for this batch
               ) -> tuple[int, int]:
-    "(MACs, params) of `model`: one multiply-add = 1, conv and linear layers (and every layout's); params = all parameters."
+    "(MACs, params) of `model`: one multiply-add = 1, conv and linear layers (and every layout's) and attention's products; params = all parameters."
     rows = _layer_shapes(model, example_inputs)
-    macs = sum(_module_macs(m, r) for m, r in rows.items())
+    macs = sum(_module_macs(m, r) for m, r in rows.items()) + rows.attention
     return int(macs), int(sum(p.numel() for p in model.parameters()))
 
 # %% ../nbs/05_surgery.ipynb #30369c23
@@ -471,7 +519,7 @@ class WidthCost:
             for p in g.producers: out_of[p] = i
             for c in g.consumers: in_of[c] = (i, g.taps[c])
         self.terms = []   # one per pruned layer: its layout, output rows, and the groups of its inputs and outputs
-        self.macs_fixed = 0
+        self.macs_fixed = rows.attention   # attention products: no head is cut here, so a fixed term
         touched = set(out_of) | set(in_of) | {b for g in self.groups for b in g.bns}
         self.params_fixed = sum(p.numel() for n_, m in mods.items() if n_ not in touched for p in m.parameters(recurse=False))
         for name, m in mods.items():
