@@ -6,9 +6,10 @@
 __all__ = ['make_readme', 'write_readme', 'cli_parser', 'snp_reproduce', 'snp_imagenet', 'snp_bench', 'snp_readme']
 
 # %% ../../nbs/experiments/11_cli.ipynb #9686b13e
-import argparse, inspect, json, re, types, typing
+import argparse, copy, inspect, json, re, types, typing
 from pathlib import Path
 from fastcore.docments import docments
+from fastcore.script import Param
 
 # %% ../../nbs/experiments/11_cli.ipynb #9a61e153
 def _directives(src:str):
@@ -67,13 +68,18 @@ def write_readme(nb:str='nbs/index.ipynb', # the index notebook
     print(f"wrote {dest} from {nb}")
 
 # %% ../../nbs/experiments/11_cli.ipynb #7c4a947f
-def _arg_type(anno, default):
-    "The argparse `type` for a parameter: the first of int/float/str in its annotation, else the default's type"
+def _param(anno, default, help:str) -> Param|None:
+    "The fastcore `Param` for a parameter with annotation `anno` and `default`; None for nested options (dicts)"
+    if isinstance(anno, Param):  # given: a copy, with the signature's default unless it names its own
+        p = copy.copy(anno); p.default = default if p.default is None else p.default; return p
+    if 'dict' in str(anno): return None  # nested options are for Python callers
+    if anno is bool or isinstance(default, bool): return Param(help, action=argparse.BooleanOptionalAction, default=default)
+    if isinstance(default, (tuple, list)) or 'tuple' in str(anno) or 'list' in str(anno):
+        return Param(help, type(default[0]) if default else str, nargs='+', default=default)
+    # the first of int/float in the annotation, else the default's type, else str
     opts = typing.get_args(anno) if isinstance(anno, types.UnionType) or typing.get_origin(anno) is typing.Union else (anno,)
-    for t in (int, float): 
-        if t in opts: return t
-    if default is not None and type(default) in (int, float): return type(default)
-    return str
+    typ = next((t for t in (int, float) if t in opts), type(default) if type(default) in (int, float) else str)
+    return Param(help, typ, default=default)
 
 class _Parser(argparse.ArgumentParser):
     "argparse, with a usage error on one line (`prog: error: ...`), exit status 2"
@@ -82,21 +88,14 @@ class _Parser(argparse.ArgumentParser):
 def cli_parser(func, # a documented function (docments) whose parameters become flags
                prog:str|None=None, # the command's name
               ) -> argparse.ArgumentParser:
-    "An argparse parser for `func`: `--calib-images`-style flags, help from the docments, defaults shown"
+    "An argparse parser for `func`: a `--calib-images`-style flag per parameter, from its `Param`; help from the docments, defaults shown"
     p = _Parser(prog=prog, description=inspect.getdoc(func), formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     try: hints = typing.get_type_hints(func)  # real types, also under `from __future__ import annotations`
     except Exception: hints = {}
-    for name, d in docments(func, full=True).items():
-        anno = hints.get(name, d['anno'])
-        if name == 'return' or 'dict' in str(anno): continue  # nested options are for Python callers
-        flag, default, help = '--' + name.replace('_', '-'), d['default'], d['docment'] or ''
-        if default is inspect.Parameter.empty: default = None
-        if anno is bool or isinstance(default, bool):
-            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=help)
-        elif isinstance(default, (tuple, list)) or 'tuple' in str(anno) or 'list' in str(anno):
-            elem = type(default[0]) if default else str
-            p.add_argument(flag, nargs='+', type=elem, default=default, help=help)
-        else: p.add_argument(flag, type=_arg_type(anno, default), default=default, help=help)
+    for name, d in docments(func, full=True, returns=False).items():
+        default = None if d['default'] is inspect.Parameter.empty else d['default']
+        param = _param(hints.get(name, d['anno']), default, d['docment'] or '')
+        if param is not None: p.add_argument('--' + name.replace('_', '-'), dest=name, **param.kwargs)
     return p
 
 _INPUT_ERRORS = (ValueError, TypeError, LookupError, OSError)  # bad arguments, data or files: the message is the story
