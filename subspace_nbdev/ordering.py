@@ -227,12 +227,16 @@ def partial_scores(cov:Tensor, # (n, n) covariance of the nodes
     P, _ = _ridged_inverse(S, ridge)
     return 1 / P.diagonal()
 
-register_ordering(Ordering("partial", "partial variance", "C5", subspace=True, fn=lambda S, ctx: _descending(partial_scores(S))))
+def _partial_order(S:Tensor, ctx:OrderContext) -> Tensor: return _descending(partial_scores(S))
+
+register_ordering(Ordering("partial", "partial variance", "C5", subspace=True, fn=_partial_order))
 
 
 # %% ../nbs/02_ordering.ipynb #ee98a269
 # the plain-variance baseline (no subspace)
-register_ordering(Ordering("variance", "variance", "darkgoldenrod", fn=lambda S, ctx: _descending(S.diagonal())))
+def _variance_order(S:Tensor, ctx:OrderContext) -> Tensor: return _descending(S.diagonal())
+
+register_ordering(Ordering("variance", "variance", "darkgoldenrod", fn=_variance_order))
 
 
 # %% ../nbs/02_ordering.ipynb #cae16f2f
@@ -289,12 +293,16 @@ def greedy_order(cov:Tensor, # (n, n) covariance of the nodes
     "Backward elimination: repeatedly move the node with the smallest partial variance among the rest to the end."
     return _backward_eliminate(_check_cov(cov), None, ridge, rtol)
 
-register_ordering(Ordering("greedy", "greedy backward elimination", "C6", subspace=True, fn=lambda S, ctx: greedy_order(S)))
+def _greedy_order(S:Tensor, ctx:OrderContext) -> Tensor: return greedy_order(S)
+
+register_ordering(Ordering("greedy", "greedy backward elimination", "C6", subspace=True, fn=_greedy_order))
 
 
 # %% ../nbs/02_ordering.ipynb #1d12563d
 # the baselines that ignore the covariance: index order, filter magnitude, a seeded permutation
-register_ordering(Ordering("none", "index order", "C2", fn=lambda S, ctx: torch.arange(S.shape[0], device=S.device)))
+def _index_order(S:Tensor, ctx:OrderContext) -> Tensor: return torch.arange(S.shape[0], device=S.device)
+
+register_ordering(Ordering("none", "index order", "C2", fn=_index_order))
 
 def _l1_order(S:Tensor, ctx:OrderContext) -> Tensor:
     n, weight = S.shape[0], ctx.weight
@@ -352,7 +360,9 @@ def forward_order(cov:Tensor, # (n, n) covariance of the nodes
     rest[piv] = False
     return torch.cat([piv, rest.nonzero().flatten()])
 
-register_ordering(Ordering("forward", "forward selection", "#7a5c00", subspace=True, fn=lambda S, ctx: forward_order(S)))
+def _forward_order(S:Tensor, ctx:OrderContext) -> Tensor: return forward_order(S)
+
+register_ordering(Ordering("forward", "forward selection", "#7a5c00", subspace=True, fn=_forward_order))
 
 
 # %% ../nbs/02_ordering.ipynb #b069d2d1
