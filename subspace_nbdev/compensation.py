@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
+from .layouts import get_layout
 
 # %% auto #0
 __all__ = ['KINDS', 'removed_nodes', 'least_squares_map', 'consumer_matrix', 'compensate_', 'predicted_error', 'tap_coverage',
@@ -81,33 +82,16 @@ def least_squares_map(cov:Tensor, # (n, n) covariance of the layer's nodes (popu
     return A, mu[R] - A @ mu[K]
 
 # %% ../nbs/04_compensation.ipynb #3bad0c3f
-_CONVS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
-
 def _consumer_layout(consumer:nn.Module, channels:int|None) -> tuple[int, int]:
-    "(nodes n, taps per node) of a supported consumer, or TypeError/ValueError before anything is written."
-    if isinstance(consumer, nn.Linear):
-        if channels is None: return consumer.in_features, 1
-        if int(channels) != channels or channels < 1 or consumer.in_features % int(channels):
-            raise ValueError(f"Linear with in_features={consumer.in_features} cannot read a flattened map of "
-                             f"channels={channels}: in_features must be channels * positions")
-        return int(channels), consumer.in_features // int(channels)
-    if isinstance(consumer, _CONVS) and not getattr(consumer, "transposed", False):
-        if consumer.groups != 1:
-            raise TypeError(f"compensate_ cannot fold into a grouped {type(consumer).__name__} (groups={consumer.groups}): "
-                            "each group only sees its own input channels; exclude this layer's producer from pruning")
-        if channels is not None and channels != consumer.in_channels:
-            raise ValueError(f"channels={channels} does not match the {type(consumer).__name__}'s in_channels="
-                             f"{consumer.in_channels}: leave channels out for a conv consumer")
-        return consumer.in_channels, math.prod(consumer.kernel_size)
-    raise TypeError(f"compensate_ cannot fold into a {type(consumer).__name__}: supported consumers are nn.Linear "
-                    "(optionally reading a flattened conv map) and nn.Conv1d/2d/3d with groups=1")
+    "(nodes n, taps per node) of a consumer some layout handles, or LayoutError/ValueError before anything is written."
+    return get_layout(consumer, channels, "compensation").nodes(consumer, channels)
 
 def consumer_matrix(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (groups=1)
                     channels:int|None=None, # for a Linear reading a flattened conv map: its number of channels
                    ) -> Tensor: # (out * taps, n) float64
     "The consumer's weight as an (out * taps, n) matrix over its n input nodes (for `predicted_error`)."
     n, taps = _consumer_layout(consumer, channels)
-    W = consumer.weight.detach().to(torch.float64).reshape(-1, n, taps)
+    W = get_layout(consumer, channels).weight(consumer, channels).to(torch.float64)
     return W.transpose(1, 2).reshape(-1, n)
 
 # %% ../nbs/04_compensation.ipynb #bb830f0c
@@ -121,6 +105,7 @@ def compensate_(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (groups=1) re
                ) -> nn.Module:
     "Fold x_R ~ A x_K + c into `consumer` in place and zero its removed input columns; returns `consumer`."
     n, taps = _consumer_layout(consumer, channels)
+    lay = get_layout(consumer, channels)
     K = _as_index(n, keep)
     R = removed_nodes(n, K)
     W = consumer.weight
@@ -134,7 +119,7 @@ def compensate_(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (groups=1) re
         torch.as_tensor(tap_weights).detach().to(device=W.device, dtype=torch.float64)
     if tw.shape != (taps,): raise ValueError(f"tap_weights must have shape ({taps},), one weight per tap, got {tuple(tw.shape)}")
     out = W.shape[0]
-    use_bn = consumer.bias is None and bn is not None
+    use_bn = getattr(consumer, "bias", None) is None and bn is not None
     if use_bn:
         if not isinstance(bn, nn.modules.batchnorm._BatchNorm) or bn.running_mean is None:
             raise TypeError(f"bn must be a BatchNorm with running statistics, got {type(bn).__name__}")
@@ -142,16 +127,15 @@ def compensate_(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (groups=1) re
             raise ValueError(f"bn has {bn.num_features} features but the consumer has {out} outputs: pass the BN that follows it")
     if len(R) == 0: return consumer   # nothing removed
     K, R = K.to(W.device), R.to(W.device)
-    W64 = W.detach().to(torch.float64).reshape(out, n, taps)
+    W64 = lay.weight(consumer, channels).to(torch.float64)
     WR = W64[:, R, :]
     W64[:, K, :] += (WR.transpose(1, 2) @ A).transpose(1, 2)   # W_K' = W_K + W_R A, tap by tap
     delta = (WR * tw).sum(2) @ c                                 # b' = b + sum_t w_t W_R[:, :, t] c
     W64[:, R, :] = 0                                    # the module now computes the pruned function
-    with torch.no_grad():
-        W.copy_(W64.reshape(W.shape))
-        if consumer.bias is not None: consumer.bias.copy_(consumer.bias.double() + delta)
-        elif use_bn: bn.running_mean.copy_(bn.running_mean.double() - delta.to(bn.running_mean.device))
-        else: consumer.bias = nn.Parameter(delta.to(W.dtype), requires_grad=W.requires_grad)
+    lay.set_weight_(consumer, W64.to(W.dtype), channels)
+    if use_bn:
+        with torch.no_grad(): bn.running_mean.copy_(bn.running_mean.double() - delta.to(bn.running_mean.device))
+    else: lay.add_bias_(consumer, delta)
     return consumer
 
 # %% ../nbs/04_compensation.ipynb #7d46d4b6
@@ -174,38 +158,13 @@ def predicted_error(weight:Tensor, # (m, n) consumer weight, columns in the node
     return float((d[k:] * (WL * WL).sum(0)).sum())
 
 # %% ../nbs/04_compensation.ipynb #cb3c9418
-def _side_mask(size:int, k:int, stride:int, dil:int, left:int, right:int) -> Tensor:
-    "(outputs, k) bool: which of the k taps of each output position read a real input (not padding), along one axis."
-    outs = (size + left + right - dil * (k - 1) - 1) // stride + 1
-    if outs < 1: raise ValueError(f"an input of size {size} is smaller than the kernel's reach {dil * (k - 1) + 1}")
-    i = torch.arange(outs)[:, None] * stride - left + torch.arange(k)[None] * dil
-    return (i >= 0) & (i < size)
-
 def tap_coverage(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (groups=1)
                  in_size:tuple|None=None, # spatial size of the consumer's input map (e.g. (2, 2)); None: no border
                  channels:int|None=None, # for a Linear reading a flattened conv map: its number of channels
                 ) -> tuple[Tensor, Tensor]: # patterns (U, taps) float64 in {0, 1}, weights (U,) summing to 1
     "The distinct sets of in-bounds taps over the consumer's output positions, with the fraction of positions of each."
-    n, taps = _consumer_layout(consumer, channels)
-    one = (torch.ones(1, taps, dtype=torch.float64), torch.ones(1, dtype=torch.float64))
-    if not isinstance(consumer, _CONVS) or in_size is None or consumer.padding_mode != "zeros": return one
-    dims = len(consumer.kernel_size)
-    in_size = tuple(int(s) for s in in_size)
-    if len(in_size) != dims:
-        raise ValueError(f"in_size={in_size} must give the {dims} spatial sizes of the {type(consumer).__name__}'s input")
-    pad = consumer.padding
-    if pad == "valid": pad = (0,) * dims
-    if isinstance(pad, str):   # "same": total d(k - 1), the smaller half on the left (as torch pads)
-        tot = [dl * (k - 1) for dl, k in zip(consumer.dilation, consumer.kernel_size)]
-        lr = [(t // 2, t - t // 2) for t in tot]
-    else: lr = [(p, p) for p in pad]
-    if not any(l or r for l, r in lr): return one
-    mask = torch.ones(1, 1, dtype=torch.bool)
-    for s, k, st, dl, (l, r) in zip(in_size, consumer.kernel_size, consumer.stride, consumer.dilation, lr):
-        m = _side_mask(s, k, st, dl, l, r)   # taps are row-major over the kernel dims, like the weight's layout
-        mask = (mask[:, None, :, None] & m[None, :, None, :]).reshape(mask.shape[0] * m.shape[0], -1)
-    pats, counts = torch.unique(mask, dim=0, return_counts=True)
-    return pats.to(torch.float64), counts.to(torch.float64) / counts.sum()
+    return get_layout(consumer, channels, "tap_coverage").coverage(consumer, in_size, channels)
+
 
 # %% ../nbs/04_compensation.ipynb #3ddaaf5a
 def compensation_error(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (groups=1), before `compensate_`
@@ -228,7 +187,7 @@ def compensation_error(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (group
         raise ValueError(f"A must be ({len(R)}, {len(K)}) and c ({len(R)},), got {tuple(A.shape)} and {tuple(c.shape)}")
     pats, w = (t.to(S.device) for t in tap_coverage(consumer, in_size, channels))
     tw = torch.ones(taps, dtype=S.dtype, device=S.device) if tap_weights is None else torch.as_tensor(tap_weights).to(S)
-    WR = consumer.weight.detach().to(S).reshape(consumer.weight.shape[0], n, taps).index_select(1, R)
+    WR = get_layout(consumer, channels).weight(consumer, channels).to(S).index_select(1, R)
     P = torch.cat([torch.eye(len(R), dtype=S.dtype, device=S.device), -A], 1)   # r = x_R - A x_K = P x_{R,K}
     idx = torch.cat([R, K])
     Sig = P @ S[idx][:, idx] @ P.T                                              # residual covariance
@@ -280,7 +239,7 @@ def best_compensation(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (groups
     K = _as_index(n, keep).to(S.device); R = removed_nodes(n, K.cpu()).to(S.device)
     pats, w = (t.to(S.device) for t in tap_coverage(consumer, in_size, channels))
     f = pats.T @ w   # in-bounds fraction of each tap: the best constant bias is sum_t f_t W_R,t m
-    Wt = consumer.weight.detach().to(S).reshape(consumer.weight.shape[0], n, taps).index_select(1, R).permute(2, 0, 1)
+    Wt = get_layout(consumer, channels).weight(consumer, channels).to(S).index_select(1, R).permute(2, 0, 1)
     SKK, SRK = S[K][:, K], S[R][:, K]
     if rr_error is None:   # H = sum_t f_t W_R,t^T W_R,t once; then each candidate costs O(r^2 k), whatever out x taps
         Wf = (Wt * f.sqrt()[:, None, None]).reshape(-1, len(R))

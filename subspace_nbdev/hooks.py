@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn, Tensor
 from tqdm.auto import tqdm
+from .layouts import layout_of, channel_first_view
 
 # %% auto #0
 __all__ = ['BATCH_FORMS', 'ChannelStats', 'consumer_view', 'consumer_samples', 'BatchError', 'ForwardError', 'NonFiniteError',
@@ -118,21 +119,12 @@ def consumer_view(module:nn.Module, # the consumer that reads the nodes
                   channels:int|None=None, # for a Linear reading a flattened conv map: the number of channels
                  ) -> tuple[Tensor, int]: # (samples, n) rows and -1, or channel-first (batch, n, positions) and 1
     "A consumer's input as samples of its channels, without copying: the view and the axis of the channels."
-    if isinstance(module, nn.Linear):
-        if channels is None: return x.reshape(-1, x.shape[-1]), -1
-        features = x.shape[-1]
-        if channels < 1 or features % channels or module.in_features % channels:
-            raise ValueError(f"{type(module).__name__} with in_features={module.in_features} cannot read a flattened "
-                             f"map of channels={channels}: in_features must be channels * positions")
-        return x.reshape(-1, channels, features//channels), 1
+    lay = layout_of(module, channels)
+    if lay is not None: return lay.view(module, x, channels)
     if channels is not None:
         raise ValueError(f"channels={channels} was given for a {type(module).__name__} consumer: `channels` is only "
                          "for a Linear reading a flattened conv map; leave it out for this consumer")
-    if x.ndim == 1: return x[:, None], -1
-    if x.ndim == 2: return x, -1
-    last = x.movedim(1, -1)  # channels_last memory: the rows are already contiguous
-    if last.is_contiguous(): return last.reshape(-1, x.shape[1]), -1
-    return x.reshape(x.shape[0], x.shape[1], -1), 1  # channel-first: conv, BN, pooling, ...
+    return channel_first_view(x)  # no layout (BN, pooling, ...): channels on axis 1
 
 def consumer_samples(module:nn.Module, # the consumer that reads the nodes
                      x:Tensor, # its input, as a forward pre-hook sees it

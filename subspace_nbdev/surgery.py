@@ -10,6 +10,7 @@ import torch
 from torch import nn
 import torch_pruning as tp
 from .hooks import dtype_hint
+from .layouts import layout_of, custom_pruners, weighted_types, _keep_first_
 from torch_pruning import ops as tp_ops
 
 # %% auto #0
@@ -43,6 +44,10 @@ def _describe(example_inputs):
     return f"{type(example_inputs).__name__}"
 
 _WEIGHTED = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d, nn.Linear)
+
+def _weighted(m:nn.Module) -> bool:
+    "A layer that multiplies by a weight: every conv and linear (counted in the MACs, pruned or not) and every layout's class."
+    return isinstance(m, _WEIGHTED + weighted_types())
 
 # %% ../nbs/05_surgery.ipynb #1ecce4b6
 _HOOK_DICTS = ("_forward_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_forward_pre_hooks",
@@ -140,10 +145,11 @@ def _trace(model:nn.Module, example_inputs) -> tuple:
         out = _forward(m, x); rec.out_shapes = [tuple(t.shape) for t in _tensors(out)]; return out
     try:
         for m in model.modules():
-            if isinstance(m, _WEIGHTED): m.register_forward_hook(_log)
+            if _weighted(m): m.register_forward_hook(_log)
         with torch.enable_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            DG = tp.DependencyGraph().build_dependency(model, example_inputs=example_inputs, forward_fn=_fwd, verbose=False)
+            DG = tp.DependencyGraph().build_dependency(model, example_inputs=example_inputs, forward_fn=_fwd, verbose=False,
+                                                       customized_pruners=custom_pruners())
     except Exception as e:
         raise TraceError(f"Torch-Pruning could not trace {type(model).__name__} on {_describe(example_inputs)} "
                          f"({type(e).__name__}: {e}).{dtype_hint(model, _tensors(example_inputs))} Check that `model(example_inputs)` runs "
@@ -158,7 +164,8 @@ def _trace(model:nn.Module, example_inputs) -> tuple:
                          "Remove .detach(), .item(), numpy round trips or no_grad from forward, or pass those "
                          "modules' parents in ignored_layers of a model without them.")
     if not rec.order:
-        raise TraceError(f"{type(model).__name__} ran no conv or linear layer on {_describe(example_inputs)}: nothing to prune.")
+        raise TraceError(f"{type(model).__name__} ran no conv or linear layer on {_describe(example_inputs)}: nothing to prune. "
+                         "A layer of your own class needs a Layout: subspace_nbdev.layouts.register_layout(MyLayout()).")
     _bound_graph(DG, model)
     return DG, rec
 
@@ -233,16 +240,16 @@ def _classify(DG, tpgroup, names:dict, ignored:set, residual:bool) -> ChannelGro
         node, m = dep.target, dep.target.module
         t = node.type
         if any(o.type == tp_ops.OPTYPE.OUTPUT for o in node.outputs) or t == tp_ops.OPTYPE.OUTPUT: output = True
-        if t in (tp_ops.OPTYPE.CONV, tp_ops.OPTYPE.LINEAR):
+        if t in (tp_ops.OPTYPE.CONV, tp_ops.OPTYPE.LINEAR, tp_ops.OPTYPE.CUSTOMIZED):
             name = names[m]
-            supported = isinstance(m, nn.Linear) or (type(m) is nn.Conv2d and m.groups == 1)
             if DG.is_out_channel_pruning_fn(dep.handler):
                 g.producers.append(name)
-                if not supported: problems.append(f"unsupported producer {name} ({type(m).__name__})")
+                if layout_of(m) is None: problems.append(f"unsupported producer {name} ({type(m).__name__}, groups={getattr(m, 'groups', 1)})")
             else:
                 g.consumers.append(name)
-                if not supported: problems.append(f"unsupported consumer {name} ({type(m).__name__}, groups={getattr(m, 'groups', 1)})"); continue
                 taps = len(idxs) // n
+                if layout_of(m, n if taps > 1 else None) is None:
+                    problems.append(f"unsupported consumer {name} ({type(m).__name__}, groups={getattr(m, 'groups', 1)})"); continue
                 # compensation assumes torch.flatten's channel-major order: input index = channel*taps + position
                 root = getattr(item, "root_idxs", None)
                 if len(idxs) != n * taps or root is None or any(i // taps != r for i, r in zip(idxs, root)):
@@ -278,16 +285,15 @@ def _light_copy(model:nn.Module) -> nn.Module:
     "A copy of `model`'s modules that shares its parameter and buffer tensors: cheap, and narrowing it never edits the model."
     return copy.deepcopy(model, {id(t): t for t in [*model.parameters(), *model.buffers()]})
 
-def _keep_first_(m:nn.Module, kind:str, k:int):
-    "Keep the first `k` output channels (`kind='out'`) or input columns (`'in'`) of `m`, as views of its tensors (no copy)."
-    for a in (("weight", "bias", "running_mean", "running_var") if kind == "out" else ("weight",)):
-        t = getattr(m, a, None)
-        if not isinstance(t, torch.Tensor) or t.dim() == 0: continue
-        v = t.detach()[:k] if kind == "out" else t.detach()[:, :k]
-        if a in m._parameters: m._parameters[a] = nn.Parameter(v, requires_grad=False)
-        else: m._buffers[a] = v
+def _channel_dim(m:nn.Module) -> int:
+    lay = layout_of(m)
+    return lay.channel_dim if lay is not None else (1 if isinstance(m, nn.modules.conv._ConvNd) else -1)
 
-def _channel_dim(m:nn.Module) -> int: return 1 if isinstance(m, nn.modules.conv._ConvNd) else -1
+def _narrow_(m:nn.Module, kind:str, k:int, channels:int|None=None):
+    "Keep the first k output channels or input features of a layer (its layout's way), or of a BatchNorm."
+    lay = layout_of(m, channels)
+    if lay is None: _keep_first_(m, kind, k)
+    else: lay.narrow_(m, kind, k)
 
 def _short(e:Exception) -> str: return f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
 
@@ -313,11 +319,12 @@ def _probe_run(model:nn.Module, example_inputs, groups:list, out_shapes:list) ->
         # the channels end at their consumers: cleaned, they cannot reach the readers of other groups
         return (torch.where(isnan, torch.zeros_like(x), x), *args[1:]) if some.any() else None
     for g in groups:
-        for p in g.producers: _keep_first_(mods[p], "out", g.n - 1); mods[p].register_forward_hook(functools.partial(nan_out, g=g))
+        for p in g.producers: _narrow_(mods[p], "out", g.n - 1); mods[p].register_forward_hook(functools.partial(nan_out, g=g))
         for b in g.bns: _keep_first_(mods[b], "out", g.n - 1)
-        for c in g.consumers: _keep_first_(mods[c], "in", (g.n - 1) * g.taps[c]); expect.setdefault(mods[c], []).append((g, g.taps[c]))
+        for c in g.consumers:
+            _narrow_(mods[c], "in", (g.n - 1) * g.taps[c], g.channels[c]); expect.setdefault(mods[c], []).append((g, g.taps[c]))
     for m in mods.values():
-        if isinstance(m, _WEIGHTED): m.register_forward_pre_hook(check)
+        if _weighted(m): m.register_forward_pre_hook(check)
         m.register_forward_pre_hook(lambda m, a: stack.append(m) and None)  # which forward raises: the innermost running
         m.register_forward_hook(lambda m, a, o: stack.pop() and None)
     for state["channel"] in (lambda g: 0, lambda g: g.n - 2):  # first and last kept: a permutation moves at least one
@@ -367,7 +374,7 @@ def find_groups(model:nn.Module,            # the network (left as it came: weig
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             groups = [_classify(DG, grp, names, ignored, residual)
-                      for grp in DG.get_all_groups(root_module_types=(nn.Conv2d, nn.Linear))]
+                      for grp in DG.get_all_groups(root_module_types=(nn.Conv2d, nn.Linear, *custom_pruners()))]
     finally: DG._snp_guard.deadline = None
     rank = {names[m]: i for i, m in enumerate(rec.order)}
     groups = sorted(groups, key=lambda g: min((rank.get(p, len(rank)) for p in g.producers), default=len(rank)))
@@ -380,10 +387,11 @@ def _layer_shapes(model:nn.Module, example_inputs) -> dict:
     "Per conv/linear module: summed output elements per output channel over all calls in one forward pass."
     rows, hooks = {}, []
     def hook(m, inp, out):
-        oc = m.out_channels if isinstance(m, nn.modules.conv._ConvNd) else m.out_features
+        lay = layout_of(m)
+        oc = lay.get_out_channels(m) if lay else m.out_channels if isinstance(m, nn.modules.conv._ConvNd) else m.out_features
         rows[m] = rows.get(m, 0) + out.numel() // oc
     for m in model.modules():
-        if isinstance(m, _WEIGHTED): hooks.append(m.register_forward_hook(hook))
+        if _weighted(m): hooks.append(m.register_forward_hook(hook))
     was = model.training
     try:
         model.eval(); _forward(model, example_inputs)
@@ -394,7 +402,9 @@ def _layer_shapes(model:nn.Module, example_inputs) -> dict:
 
 def _module_macs(m:nn.Module, positions:int, cin:int=None, cout:int=None) -> int:
     "MACs of a conv/linear module with `positions` output positions per channel, at widths `cin`/`cout`."
-    if isinstance(m, nn.modules.conv._ConvNd):
+    lay = layout_of(m)
+    if lay is not None: return lay.macs(m, positions, cin, cout)
+    if isinstance(m, nn.modules.conv._ConvNd):   # no layout (grouped, transposed): counted, never pruned
         cin = m.in_channels if cin is None else cin; cout = m.out_channels if cout is None else cout
         return positions * cout * (cin // m.groups) * math.prod(m.kernel_size)
     cin = m.in_features if cin is None else cin; cout = m.out_features if cout is None else cout
@@ -403,7 +413,7 @@ def _module_macs(m:nn.Module, positions:int, cin:int=None, cout:int=None) -> int
 def count_macs(model:nn.Module, # the network (mode restored)
                example_inputs,  # inputs for one forward pass: MACs are for this batch
               ) -> tuple[int, int]:
-    "(MACs, params) of `model`: one multiply-add = 1, conv and linear layers; params = all parameters."
+    "(MACs, params) of `model`: one multiply-add = 1, conv and linear layers (and every layout's); params = all parameters."
     rows = _layer_shapes(model, example_inputs)
     macs = sum(_module_macs(m, r) for m, r in rows.items())
     return int(macs), int(sum(p.numel() for p in model.parameters()))
@@ -420,7 +430,7 @@ class WidthCost:
         for i, g in enumerate(self.groups):
             for p in g.producers: out_of[p] = i
             for c in g.consumers: in_of[c] = (i, g.taps[c])
-        self.terms = []                                     # (name, f, group_in, taps, cin, group_out, cout, bias, kernel)
+        self.terms = []   # one per pruned layer: its layout, output rows, and the groups of its inputs and outputs
         self.macs_fixed = 0
         touched = set(out_of) | set(in_of) | {b for g in self.groups for b in g.bns}
         self.params_fixed = sum(p.numel() for n_, m in mods.items() if n_ not in touched for p in m.parameters(recurse=False))
@@ -428,13 +438,12 @@ class WidthCost:
             if name not in out_of and name not in in_of:
                 if m in rows: self.macs_fixed += _module_macs(m, rows[m])
                 continue
-            kern = math.prod(m.kernel_size) // m.groups if isinstance(m, nn.modules.conv._ConvNd) else 1
-            cin = m.in_channels if isinstance(m, nn.modules.conv._ConvNd) else m.in_features
-            cout = m.out_channels if isinstance(m, nn.modules.conv._ConvNd) else m.out_features
+            lay = layout_of(m)   # the layer's own widths (a flattened consumer's cin counts its inputs, channels x taps)
             gi, taps = in_of.get(name, (None, 1))
-            self.terms.append(dict(name=name, f=rows.get(m, 0) * kern, gin=gi, taps=taps, cin=cin,
-                                   gout=out_of.get(name), cout=cout, bias=m.bias is not None, kern=kern,
-                                   gains_bias=(m.bias is None and gi is not None and self.groups[gi].bn_after.get(name) is None)))
+            self.terms.append(dict(name=name, m=m, lay=lay, rows=rows.get(m, 0), gin=gi, taps=taps,
+                                   cin=lay.get_in_channels(m), gout=out_of.get(name), cout=lay.get_out_channels(m),
+                                   gains_bias=(getattr(m, "bias", None) is None and gi is not None
+                                               and self.groups[gi].bn_after.get(name) is None)))
         self.bn_terms = [(i, 2 if mods[b].affine else 0) for i, g in enumerate(self.groups) for b in g.bns]
 
     def _widths(self, t, k):
@@ -444,7 +453,7 @@ class WidthCost:
 
     def macs(self, k:list[int]) -> int:
         "MACs with group widths `k` (one multiply-add = 1)."
-        return int(self.macs_fixed + sum(t["f"] * math.prod(self._widths(t, k)) for t in self.terms))
+        return int(self.macs_fixed + sum(t["lay"].macs(t["m"], t["rows"], *self._widths(t, k)) for t in self.terms))
 
     def params(self, k:list[int], compensate:bool=True) -> int:
         "Parameters with group widths `k` (with `compensate`, bias-free consumers without a BN after them gain a bias)."
@@ -452,7 +461,7 @@ class WidthCost:
         for t in self.terms:
             cin, cout = self._widths(t, k)
             pruned_in = t["gin"] is not None and k[t["gin"]] < self.sizes[t["gin"]]
-            total += cin * cout * t["kern"] + cout * (t["bias"] or (compensate and t["gains_bias"] and pruned_in))
+            total += t["lay"].params(t["m"], cin, cout) + cout * (compensate and t["gains_bias"] and pruned_in)
         return int(total)
 
     def channel_costs(self, params:bool=False) -> list[float]:
@@ -494,7 +503,7 @@ def apply_cuts_(model:nn.Module, # a fresh instance of the architecture the cuts
     for name, kind, ix in cuts:
         try: m = model.get_submodule(name)
         except AttributeError as e: raise ValueError(f"cut for {name!r}: the model has no such module; pass an instance of the pruned model's original class") from e
-        fns = tp.pruner.function.PrunerBox.get(tp_ops.module2type(m))
+        fns = layout_of(m) or tp.pruner.function.PrunerBox.get(tp_ops.module2type(m))
         if fns is None: raise TypeError(f"cannot cut {name} ({type(m).__name__}): no Torch-Pruning pruning function")
         (fns.prune_out_channels if kind == "out" else fns.prune_in_channels)(m, list(ix))
     return model
