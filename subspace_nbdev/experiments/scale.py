@@ -4,8 +4,8 @@
 
 # %% ../../nbs/experiments/scale.ipynb #aa4c2ee0
 from __future__ import annotations
-import math, time
-from dataclasses import dataclass, asdict
+import time
+from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 from fastcore.script import call_parse
