@@ -5,11 +5,17 @@
 # %% ../nbs/03_allocation.ipynb #4738f797
 from __future__ import annotations
 import math
+from dataclasses import dataclass, fields
+from typing import Callable
 import torch
 from torch import Tensor
+from .checks import UnreachableBudgetError
+from .ordering import Registry
 
 # %% auto #0
-__all__ = ['cumulative_variance', 'keep_counts', 'uniform_counts', 'cost_counts']
+__all__ = ['ALLOCATIONS', 'cumulative_variance', 'BudgetSearch', 'NeedsBudgetError', 'Allocation', 'register_allocation',
+           'get_allocation', 'keep_counts', 'VarianceAllocation', 'uniform_counts', 'UniformAllocation', 'cost_counts',
+           'CostAllocation']
 
 # %% ../nbs/03_allocation.ipynb #b998b90d
 def _check_d(d:Tensor, # (n,) subspace variances
@@ -55,6 +61,95 @@ def cumulative_variance(d:Tensor, # (n,) variances d_i >= 0 of the triangular-su
     F[:last] = F[:last].clamp_max(math.nextafter(1.0, 0.0))
     return F
 
+# %% ../nbs/03_allocation.ipynb #0a8d68e3
+class _Record:
+    "Dict-style reading of a dataclass record (`r['after']`, `r.get('comp', '')`, `dict(r)`), for code written when records were dicts."
+    _optional = ()   # fields left out of keys() while None (the dicts did not have them then)
+    def keys(self) -> list:
+        return [f.name for f in fields(self) if not (f.name in self._optional and getattr(self, f.name) is None)]
+    def __getitem__(self, key):
+        if key not in self.keys(): raise KeyError(key)
+        return getattr(self, key)
+    def __contains__(self, key): return key in self.keys()
+    def get(self, key, default=None): return self[key] if key in self.keys() else default
+
+@dataclass
+class BudgetSearch(_Record):
+    "A budget search: the widths and parameter that meet `target`, the allocation's next step (which does not), and their costs."
+    widths:list               # kept nodes per prunable group
+    param:float               # the allocation parameter that gives them
+    target:float              # the largest allowed cost
+    achieved:float            # cost(widths) <= target
+    next_widths:list|None     # the allocation's next step, None if the widths are already the largest
+    next:float|None           # its cost, > target
+    full:float|None = None    # the unpruned cost (set by the pruner)
+
+class NeedsBudgetError(ValueError):
+    "An allocation that only prunes to a budget was given a threshold."
+
+@dataclass(eq=False)
+class Allocation:
+    "Widths of all groups from one scalar (`counts`) and the search of that scalar for a budget (`search`). Subclass it: override `counts` and `candidates`, or `search`."
+    name:str                    # key in `ALLOCATIONS` and in reports
+    label:str = ""              # readable name for tables and figures (default: `name`)
+    color:str = "0.5"           # matplotlib colour for figures
+    param_label:str = "parameter" # the scalar's name in reports, e.g. "threshold tau"
+    takes_threshold:bool = True   # prune(threshold=t) means counts(facts, t, ...) with t in [0, 1]; False: budgets only
+    exact_at_one:bool = False     # threshold=1 keeps every direction of the data: prune checks the outputs are reproduced
+
+    def __post_init__(self): self.label = self.label or self.name
+
+    def counts(self, facts:list, # one entry per group with `.d` and `.F` (n,), in node order
+               param:float, # the allocation's parameter
+               sizes:list[int], # nodes per group
+               min_keep:int, # every group keeps at least this many nodes (or all, if it has fewer)
+               channel_costs:list[float]|None=None, # cost of one node of each group (budget searches only)
+              ) -> list[int]:
+        "Kept nodes per group for `param`."
+        raise NotImplementedError(f"allocation {self.name!r}: override counts(facts, param, sizes, min_keep, channel_costs)")
+
+    def candidates(self, facts:list, sizes:list[int], min_keep:int, channel_costs:list[float]|None=None) -> list[float]:
+        "The parameter values at which the widths change, ordered so that the widths grow; the first gives the smallest widths."
+        raise NotImplementedError(f"allocation {self.name!r}: override candidates(...) (sorted parameter values) or search(...)")
+
+    def search(self, cost:Callable, # widths -> cost (MACs or parameters), monotone in every width
+               target:float, # the largest allowed cost
+               facts:list, sizes:list[int], min_keep:int, channel_costs:list[float]|None=None,
+              ) -> BudgetSearch:
+        "The largest widths of this allocation that meet the budget: a binary search over `candidates`."
+        cands = self.candidates(facts, sizes, min_keep, channel_costs)
+        of = lambda p: self.counts(facts, p, sizes, min_keep, channel_costs)
+        if not len(cands): raise ValueError(f"allocation {self.name!r}: candidates(...) returned no parameter values")
+        self._reachable(cost, target, of(cands[0]))
+        lo, hi = 0, len(cands)       # cands[lo] meets the budget; cands[hi] does not (or hi is past the end)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if cost(of(cands[mid])) <= target else (lo, mid)
+        return self._record(cost, target, of(cands[lo]), cands[lo], of(cands[hi]) if hi < len(cands) else None)
+
+    def _reachable(self, cost, target, smallest:list):
+        c = cost(smallest)
+        if c > target:
+            raise UnreachableBudgetError(f"allocation {self.name!r} cannot meet the budget: its smallest widths cost {c:,} "
+                                         f"for a target of {target:,.0f}. Ask for a larger budget, or use another allocation.")
+
+    @staticmethod
+    def _record(cost, target, widths, param, nxt) -> BudgetSearch:
+        return BudgetSearch(widths=widths, param=param, target=target, achieved=cost(widths), next_widths=nxt,
+                            next=None if nxt is None else cost(nxt))
+
+ALLOCATIONS = Registry("allocation", Allocation)
+
+def register_allocation(obj:Allocation, # the allocation; its `name` becomes its key
+                        replace:bool=False, # replace another allocation of that name
+                       ) -> Allocation:
+    "Add an allocation to `ALLOCATIONS`, so that `SubspacePruner(allocation=name)` finds it; returns it."
+    return ALLOCATIONS.register(obj, replace)
+
+def get_allocation(x) -> Allocation: # a registered name, or an `Allocation` object (registered or not)
+    "The `Allocation` for a name or object; an unknown name raises `UnknownNameError` listing the registered ones."
+    return ALLOCATIONS.resolve(x)
+
 # %% ../nbs/03_allocation.ipynb #cae6a88e
 def keep_counts(fractions:list[Tensor], # one F (from `cumulative_variance`) per group
                 threshold:float, # tau in [0, 1]: the share of each group's subspace variance to keep
@@ -71,6 +166,16 @@ def keep_counts(fractions:list[Tensor], # one F (from `cumulative_variance`) per
         out.append(_clamp(k, F.numel(), m))
     return out
 
+class VarianceAllocation(Allocation):
+    "One global threshold tau on every group's cumulative variance (`keep_counts`); the budget search bisects over the values F(k)."
+    def counts(self, facts, param, sizes, min_keep, channel_costs=None): return keep_counts([f.F for f in facts], param, min_keep)
+    def candidates(self, facts, sizes, min_keep, channel_costs=None):
+        return torch.unique(torch.cat([torch.zeros(1, dtype=torch.float64)] + [f.F.to(torch.float64) for f in facts])).tolist()
+
+register_allocation(VarianceAllocation("variance", "global variance threshold", "k", param_label="threshold tau",
+                                       exact_at_one=True))
+
+
 # %% ../nbs/03_allocation.ipynb #652aa5e9
 def uniform_counts(sizes:list[int], # nodes per group
                    ratio:float, # share of the nodes to keep in every group, in [0, 1]
@@ -83,6 +188,24 @@ def uniform_counts(sizes:list[int], # nodes per group
         if int(n) != n or n < 1: raise ValueError(f"group sizes must be positive integers, got {n!r}")
         out.append(_clamp(round(r * int(n)), int(n), m))
     return out
+
+class UniformAllocation(Allocation):
+    "The same ratio in every group (`uniform_counts`); the budget search bisects the ratio to machine precision."
+    def counts(self, facts, param, sizes, min_keep, channel_costs=None): return uniform_counts(sizes, param, min_keep)
+    def search(self, cost, target, facts, sizes, min_keep, channel_costs=None):
+        of = lambda q: self.counts(facts, q, sizes, min_keep)
+        self._reachable(cost, target, of(0.0))
+        lo, hi = 0.0, 1.0
+        if cost(of(hi)) <= target: lo = hi
+        else:
+            for _ in range(64):
+                mid = (lo + hi) / 2
+                if mid in (lo, hi): break
+                lo, hi = (mid, hi) if cost(of(mid)) <= target else (lo, mid)
+        return self._record(cost, target, of(lo), lo, of(hi) if hi > lo else None)
+
+register_allocation(UniformAllocation("uniform", "uniform ratio", "C3", param_label="uniform ratio"))
+
 
 # %% ../nbs/03_allocation.ipynb #54e39816
 def cost_counts(ds:list[Tensor], # one d (n_l,) per group, in node order
@@ -107,3 +230,16 @@ def cost_counts(ds:list[Tensor], # one d (n_l,) per group, in node order
         k = int(hit[-1]) + 1 if len(hit) else 0
         out.append(_clamp(k, d.numel(), m))
     return out
+
+class CostAllocation(Allocation):
+    "Variance share per unit cost (`cost_counts`), budgets only; the search bisects over the ratios p_i / c_l, largest first."
+    def counts(self, facts, param, sizes, min_keep, channel_costs=None):
+        if channel_costs is None: raise ValueError("the cost allocation needs channel_costs (one cost per group)")
+        return cost_counts([f.d for f in facts], channel_costs, param, min_keep)
+    def candidates(self, facts, sizes, min_keep, channel_costs=None):
+        ratios = torch.cat([(f.d / f.d.sum() if f.d.sum() > 0 else torch.zeros_like(f.d)) / c for f, c in zip(facts, channel_costs)])
+        top = float(ratios.max()) if len(ratios) else 1.0
+        return [2 * top + 1.0] + torch.unique(ratios).flip(0).tolist()  # lambda, decreasing: widths grow
+
+register_allocation(CostAllocation("cost", "cost-aware (variance per MAC)", "C4", param_label="cost lambda", takes_threshold=False))
+

@@ -4,14 +4,119 @@
 
 # %% ../nbs/02_ordering.ipynb #75260c5c
 from __future__ import annotations
+from dataclasses import dataclass, field
+from typing import Callable
 import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['ORDERINGS', 'zca_scores', 'partial_scores', 'greedy_order', 'output_order', 'forward_order', 'node_order']
+__all__ = ['ORDERINGS', 'UnknownNameError', 'DuplicateNameError', 'Registry', 'OrderContext', 'Ordering', 'register_ordering',
+           'get_ordering', 'zca_scores', 'partial_scores', 'greedy_order', 'output_order', 'forward_order',
+           'node_order']
 
 # %% ../nbs/02_ordering.ipynb #e75e06dc
-ORDERINGS = ("zca", "partial", "variance", "greedy", "none", "l1", "random", "output", "forward")
+class UnknownNameError(ValueError):
+    "A name that is not in a registry (of orderings or allocations)."
+
+class DuplicateNameError(ValueError):
+    "A second, different object registered under a name that is taken."
+
+def _origin(obj) -> tuple:
+    "Where `obj` was defined: its class and, if any, its function (re-running that definition gives the same origin)."
+    fn = getattr(obj, "fn", None)
+    return (type(obj).__module__, type(obj).__qualname__, getattr(fn, "__module__", None), getattr(fn, "__qualname__", None))
+
+class Registry(dict):
+    "Name -> object in registration order: iterating gives the names; `repr` shows them."
+    def __init__(self, kind:str, base:type):
+        super().__init__(); self.kind, self.base = kind, base
+    def __repr__(self): return repr(tuple(self))
+    def register(self, obj, replace:bool=False):
+        "Add `obj` under `obj.name` and return it; a different object of another origin needs `replace=True`."
+        if not isinstance(obj, self.base):
+            raise TypeError(f"register_{self.kind} takes a {self.base.__name__} object, got {type(obj).__name__}: "
+                            f"subclass {self.base.__name__} (or build one) and register that")
+        if not isinstance(obj.name, str) or not obj.name:
+            raise ValueError(f"a {self.kind} needs a non-empty string name, got {obj.name!r}")
+        old = super().get(obj.name)
+        if old is not None and old is not obj and not replace and _origin(old) != _origin(obj):
+            raise DuplicateNameError(f"{self.kind} {obj.name!r} is already registered ({old.label}): "
+                                     "pass replace=True to replace it, or choose another name")
+        self[obj.name] = obj   # a replaced name keeps its place in the order
+        return obj
+    def resolve(self, x):
+        "The object for a registered name; an object of the base class is returned as is (registered or not)."
+        if isinstance(x, self.base): return x
+        if isinstance(x, str) and x in self: return self[x]
+        raise UnknownNameError(f"unknown {self.kind} {x!r}: use one of {tuple(self)}, pass a {self.base.__name__} "
+                               f"object, or register your own with register_{self.kind}(...)")
+
+def _descending(scores:Tensor) -> Tensor:
+    "Stable descending argsort: ties keep index order."
+    return torch.sort(scores, descending=True, stable=True).indices
+
+class OrderContext:
+    "What an ordering may read besides the covariance, each item computed on its first use (the pruner builds one per group without knowing which ordering reads what)."
+    def __init__(self,
+                 weight=None,        # producer weight (n, ...), one row per node, or a function returning it ("l1")
+                 consumer_gram=None, # (n, n) consumer Gram sum W^T W, or a function returning it ("output")
+                 samples=None,       # samples behind the covariance, or a function returning it (the "zca" shortcut)
+                 seed:int=0,         # seed of random orderings
+                 group=None,         # the pruner's `ChannelGroup` (None outside the pruner)
+                 model=None,         # the model being pruned (None outside the pruner)
+                ):
+        self.seed, self.group, self.model = int(seed), group, model
+        self._lazy = dict(weight=weight, consumer_gram=consumer_gram, samples=samples)
+    def _get(self, key):
+        v = self._lazy[key]
+        if callable(v): v = self._lazy[key] = v()   # once: a consumer Gram can cost seconds
+        return v
+    weight = property(lambda self: self._get("weight"), doc="producer weight (n, ...), or None")
+    consumer_gram = property(lambda self: self._get("consumer_gram"), doc="(n, n) consumer Gram sum W^T W, or None")
+    samples = property(lambda self: self._get("samples"), doc="samples behind the covariance, or None")
+
+@dataclass(eq=False)
+class Ordering:
+    "A node ordering: `order(cov, ctx)` gives a permutation of the n nodes, most important first. Subclass it and override `order`, or pass `fn`."
+    name:str                 # key in `ORDERINGS`, in reports and in the pruner's cache
+    label:str = ""           # readable name for tables and figures (default: `name`)
+    color:str = "0.5"        # matplotlib colour for figures
+    subspace:bool = False    # the pruner moves exactly explained nodes (d_i = 0) to the end of this order
+    fn:Callable|None = field(default=None, repr=False)  # fn(cov, ctx) -> order, instead of overriding `order`
+
+    def __post_init__(self): self.label = self.label or self.name
+
+    def order(self, cov:Tensor, # (n, n) float64 symmetric covariance, checked
+              ctx:OrderContext, # what else the ordering may read
+             ) -> Tensor: # (n,) LongTensor, a permutation of range(n), most important first
+        if self.fn is None:
+            raise NotImplementedError(f"ordering {self.name!r}: override order(cov, ctx) in a subclass, or pass fn=")
+        return self.fn(cov, ctx)
+
+    def __call__(self, cov:Tensor, ctx:OrderContext|None=None) -> Tensor:
+        "`order` on the checked covariance, after checking that it returned a permutation."
+        S = _check_cov(cov)
+        o = self.order(S, OrderContext() if ctx is None else ctx)
+        n = S.shape[0]
+        o = torch.as_tensor(o)
+        if o.dtype in (torch.bool,) or o.is_floating_point() or o.is_complex() or o.shape != (n,) or \
+           not torch.equal(o.sort().values.cpu(), torch.arange(n)):
+            raise ValueError(f"ordering {self.name!r} returned {tuple(o.shape)} {o.dtype} values that are not a permutation of "
+                             f"range({n}): order(cov, ctx) must return each node index exactly once, most important first")
+        return o.long()
+
+ORDERINGS = Registry("ordering", Ordering)
+
+def register_ordering(obj:Ordering, # the ordering; its `name` becomes its key
+                      replace:bool=False, # replace another ordering of that name
+                     ) -> Ordering:
+    "Add an ordering to `ORDERINGS`, so that `node_order` and `SubspacePruner(ordering=name)` find it; returns it."
+    return ORDERINGS.register(obj, replace)
+
+def get_ordering(x) -> Ordering: # a registered name, or an `Ordering` object (registered or not)
+    "The `Ordering` for a name or object; an unknown name raises `UnknownNameError` listing the registered ones."
+    return ORDERINGS.resolve(x)
+
 
 # %% ../nbs/02_ordering.ipynb #54cd61b2
 def _check_cov(cov:Tensor, # (n, n) covariance
@@ -103,6 +208,14 @@ def _zca_scores(S:Tensor, rtol:float=1e-10, max_rank:float|None=None) -> Tensor:
     if out is not None: zdiag = zdiag + out * (rtol * top) ** -0.5
     return zdiag.pow(-2)
 
+def _zca_order(S:Tensor, ctx:OrderContext) -> Tensor:
+    n, samples = S.shape[0], ctx.samples
+    # rank <= samples - 1: with more samples than n/4, skip the range path (its pivots would be wasted)
+    return _descending(_zca_scores(S, max_rank=0 if samples is not None and samples - 1 > n // 4 else None))
+
+register_ordering(Ordering("zca", "unnormalised ZCA", "k", subspace=True, fn=_zca_order))
+
+
 # %% ../nbs/02_ordering.ipynb #1233e56c
 def partial_scores(cov:Tensor, # (n, n) covariance of the nodes
                    ridge:float=1e-10, # relative ridge for the inverse (singular covariances)
@@ -113,6 +226,18 @@ def partial_scores(cov:Tensor, # (n, n) covariance of the nodes
     if float(S.diagonal().max()) <= 0: return S.new_zeros(S.shape[0])
     P, _ = _ridged_inverse(S, ridge)
     return 1 / P.diagonal()
+
+def _partial_order(S:Tensor, ctx:OrderContext) -> Tensor: return _descending(partial_scores(S))
+
+register_ordering(Ordering("partial", "partial variance", "C5", subspace=True, fn=_partial_order))
+
+
+# %% ../nbs/02_ordering.ipynb #ee98a269
+# the plain-variance baseline (no subspace)
+def _variance_order(S:Tensor, ctx:OrderContext) -> Tensor: return _descending(S.diagonal())
+
+register_ordering(Ordering("variance", "variance", "darkgoldenrod", fn=_variance_order))
+
 
 # %% ../nbs/02_ordering.ipynb #cae16f2f
 def _backward_eliminate(S:Tensor, # (n, n) covariance, checked by `_check_cov`
@@ -168,6 +293,34 @@ def greedy_order(cov:Tensor, # (n, n) covariance of the nodes
     "Backward elimination: repeatedly move the node with the smallest partial variance among the rest to the end."
     return _backward_eliminate(_check_cov(cov), None, ridge, rtol)
 
+def _greedy_order(S:Tensor, ctx:OrderContext) -> Tensor: return greedy_order(S)
+
+register_ordering(Ordering("greedy", "greedy backward elimination", "C6", subspace=True, fn=_greedy_order))
+
+
+# %% ../nbs/02_ordering.ipynb #1d12563d
+# the baselines that ignore the covariance: index order, filter magnitude, a seeded permutation
+def _index_order(S:Tensor, ctx:OrderContext) -> Tensor: return torch.arange(S.shape[0], device=S.device)
+
+register_ordering(Ordering("none", "index order", "C2", fn=_index_order))
+
+def _l1_order(S:Tensor, ctx:OrderContext) -> Tensor:
+    n, weight = S.shape[0], ctx.weight
+    if weight is None:
+        raise ValueError("ordering 'l1' needs the producer weight: node_order(cov, 'l1', weight=producer.weight)")
+    if weight.dim() == 0 or weight.shape[0] != n:
+        raise ValueError(f"l1 weight must have one row per node: expected shape ({n}, ...), got {tuple(weight.shape)}")
+    return _descending(weight.detach().to(device=S.device, dtype=torch.float64).reshape(n, -1).abs().sum(1))
+
+register_ordering(Ordering("l1", "L1 filter magnitude", "teal", fn=_l1_order))
+
+def _random_order(S:Tensor, ctx:OrderContext) -> Tensor:
+    g = torch.Generator().manual_seed(int(ctx.seed))
+    return torch.randperm(S.shape[0], generator=g).to(S.device)
+
+register_ordering(Ordering("random", "random", "slategray", fn=_random_order))
+
+
 # %% ../nbs/02_ordering.ipynb #pe1a0002
 def output_order(cov:Tensor, # (n, n) covariance of the nodes
                  consumer_gram:Tensor, # (n, n) H = sum over consumers and taps of W_t^T W_t (`consumer_matrix(...)` M: H = M^T M)
@@ -185,6 +338,15 @@ def output_order(cov:Tensor, # (n, n) covariance of the nodes
     if not torch.isfinite(H).all(): raise ValueError("consumer_gram contains NaN or inf: check the consumer weights")
     return _backward_eliminate(S, (H + H.T) / 2, ridge, rtol)
 
+def _output_order(S:Tensor, ctx:OrderContext) -> Tensor:
+    if ctx.consumer_gram is None:
+        raise ValueError("ordering 'output' needs the consumers' weight Gram: node_order(cov, 'output', "
+                         "consumer_gram=M.T @ M) with M = consumer_matrix(consumer, channels), summed over consumers")
+    return output_order(S, ctx.consumer_gram)
+
+register_ordering(Ordering("output", "output-error backward elimination", "#e6007e", subspace=True, fn=_output_order))
+
+
 # %% ../nbs/02_ordering.ipynb #pe1a0007
 def forward_order(cov:Tensor, # (n, n) covariance of the nodes
                   rtol:float=1e-12, # once no residual variance exceeds rtol * max S_ii, the rest follow in index order
@@ -198,40 +360,18 @@ def forward_order(cov:Tensor, # (n, n) covariance of the nodes
     rest[piv] = False
     return torch.cat([piv, rest.nonzero().flatten()])
 
-# %% ../nbs/02_ordering.ipynb #b069d2d1
-def _descending(scores:Tensor) -> Tensor:
-    "Stable descending argsort: ties keep index order."
-    return torch.sort(scores, descending=True, stable=True).indices
+def _forward_order(S:Tensor, ctx:OrderContext) -> Tensor: return forward_order(S)
 
+register_ordering(Ordering("forward", "forward selection", "#7a5c00", subspace=True, fn=_forward_order))
+
+
+# %% ../nbs/02_ordering.ipynb #b069d2d1
 def node_order(cov:Tensor, # (n, n) covariance of the nodes (at the consumer input)
-               method:str="zca", # one of `ORDERINGS`
+               method:str|Ordering="zca", # a name in `ORDERINGS`, or an `Ordering`
                weight:Tensor|None=None, # producer weight (n, ...), needed by "l1" only
                seed:int=0, # seed of the "random" ordering
                consumer_gram:Tensor|None=None, # (n, n) consumer Gram sum W^T W, needed by "output" only
               ) -> Tensor:
     "Permutation of the n nodes (LongTensor), most important first: pruning removes a tail of it."
-    if method not in ORDERINGS:
-        raise ValueError(f"unknown ordering {method!r}: use one of {ORDERINGS}")
-    S = _check_cov(cov)
-    n, dev = S.shape[0], S.device
-    if method == "zca": return _descending(_zca_scores(S))
-    if method == "partial": return _descending(partial_scores(S))
-    if method == "variance": return _descending(S.diagonal())
-    if method == "greedy": return greedy_order(S)
-    if method == "forward": return forward_order(S)
-    if method == "output":
-        if consumer_gram is None:
-            raise ValueError("ordering 'output' needs the consumers' weight Gram: node_order(cov, 'output', "
-                             "consumer_gram=M.T @ M) with M = consumer_matrix(consumer, channels), summed over consumers")
-        return output_order(S, consumer_gram)
-    if method == "none": return torch.arange(n, device=dev)
-    if method == "random":
-        g = torch.Generator().manual_seed(int(seed))
-        return torch.randperm(n, generator=g).to(dev)
-    # l1: magnitude of the producer's filters
-    if weight is None:
-        raise ValueError("ordering 'l1' needs the producer weight: node_order(cov, 'l1', weight=producer.weight)")
-    if weight.dim() == 0 or weight.shape[0] != n:
-        raise ValueError(f"l1 weight must have one row per node: expected shape ({n}, ...), got {tuple(weight.shape)}")
-    l1 = weight.detach().to(device=dev, dtype=torch.float64).reshape(n, -1).abs().sum(1)
-    return _descending(l1)
+    return get_ordering(method)(cov, OrderContext(weight=weight, consumer_gram=consumer_gram, seed=seed))
+

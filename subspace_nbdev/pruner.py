@@ -13,8 +13,9 @@ from fastcore.basics import patch
 from .hooks import collect_stats, _eval_mode, _truncate, EmptyLoaderError
 from .checks import UnreachableBudgetError, check_budget, check_threshold, model_fingerprint, check_unchanged, degenerate_groups
 from .triangular import ldl, ldl_columns
-from .ordering import node_order, zca_scores, ORDERINGS
-from .allocation import cumulative_variance, keep_counts, uniform_counts, cost_counts
+from .ordering import node_order, zca_scores, ORDERINGS, OrderContext, Ordering, get_ordering
+from .allocation import (cumulative_variance, keep_counts, uniform_counts, cost_counts, ALLOCATIONS, Allocation,
+                                       BudgetSearch, NeedsBudgetError, get_allocation, _Record)
 from .compensation import (_consumer_layout, least_squares_map, removed_nodes, compensate_, predicted_error, consumer_matrix,
                            best_compensation, tap_coverage, KINDS)
 from .layouts import get_layout
@@ -22,13 +23,10 @@ from .surgery import (ChannelGroup, find_groups, count_macs, WidthCost, trace_gr
                                     remove_channels_, apply_cuts_)
 
 # %% auto #0
-__all__ = ['ALLOCATIONS', 'DAMPING', 'FAR_BELOW', 'PROBE', 'EXACT_TOL', 'SCARCE', 'PruneReport', 'SubspacePruner',
+__all__ = ['DAMPING', 'FAR_BELOW', 'PROBE', 'EXACT_TOL', 'SCARCE', 'GroupRow', 'PruneReport', 'SubspacePruner',
            'CalibrationError', 'CalibrationWarning', 'save_pruned', 'load_pruned', 'fit_to_state_dict_']
 
 # %% ../nbs/06_pruner.ipynb #92e8d99a
-ALLOCATIONS = ("variance", "uniform", "cost")
-_SUBSPACE = ("zca", "partial", "greedy", "output", "forward")  # orderings refined by moving exactly explained nodes (d_i = 0) last
-
 @dataclass
 class _Factors:
     "Ordering and triangular factors of one group (pooled over its consumers) and per-consumer error weights."
@@ -61,22 +59,20 @@ def _consumer_gram(consumer:nn.Module, channels) -> Tensor:
         H += Wb.T @ Wb
     return H
 
-def _factor_group(g:ChannelGroup, stats:dict, model:nn.Module, ordering:str, seed:int) -> _Factors:
+def _factor_group(g:ChannelGroup, stats:dict, model:nn.Module, ordering:str|Ordering, seed:int) -> _Factors:
     covs = [stats[c].cov for c in g.consumers]
     cov = covs[0] if len(covs) == 1 else sum(covs) / len(covs)
-    weight = None
-    if ordering == "l1":  # magnitude of the producer filters (all producers of a coupled group, side by side)
-        weight = torch.cat([model.get_submodule(p).weight.detach().flatten(1) for p in g.producers], 1)
-    gram = None
-    if ordering == "output":  # output error of all consumers: H = sum over consumers (and taps) of W^T W
-        gram = sum(_consumer_gram(model.get_submodule(c), g.channels[c]).to(cov.device) for c in g.consumers)
-    if ordering == "zca":   # rank <= samples - 1: with more samples than n/4, skip zca_scores' range path (pivots wasted)
-        samples = sum(stats[c].count for c in g.consumers)
-        order = torch.sort(zca_scores(cov, max_rank=0 if samples - 1 > g.n // 4 else None), descending=True, stable=True).indices
-    else: order = node_order(cov, ordering, weight=weight, seed=seed, consumer_gram=gram)
+    ordering = get_ordering(ordering)
+    ctx = OrderContext(   # each item is computed only if the ordering reads it
+        # magnitude of the producer filters (all producers of a coupled group, side by side)
+        weight=lambda: torch.cat([model.get_submodule(p).weight.detach().flatten(1) for p in g.producers], 1),
+        # output error of all consumers: H = sum over consumers (and taps) of W^T W
+        consumer_gram=lambda: sum(_consumer_gram(model.get_submodule(c), g.channels[c]).to(cov.device) for c in g.consumers),
+        samples=lambda: sum(stats[c].count for c in g.consumers), seed=seed, group=g, model=model)
+    order = ordering(cov, ctx)
     L, d = ldl(cov[order][:, order])
     zero = d == 0
-    if ordering in _SUBSPACE and zero.any() and (~zero).any() and int(zero.nonzero()[0]) < int((~zero).nonzero()[-1]):
+    if ordering.subspace and zero.any() and (~zero).any() and int(zero.nonzero()[0]) < int((~zero).nonzero()[-1]):
         # nodes with d_i = 0 are exactly explained by earlier ones; moving them to the end keeps every d
         # (the span before each other node is unchanged), so the prefix rule drops them first
         order = torch.cat([order[d > 0], order[d == 0]])
@@ -101,21 +97,36 @@ def _count(n:int) -> str:
     return str(n)
 
 @dataclass
+class GroupRow(_Record):
+    "One group of a `PruneReport` (also readable as a dict: `row['after']`, `row.get('comp', '')`)."
+    name:str                          # the group's name (its first producer)
+    before:int                        # channels before
+    after:int                         # channels kept
+    variance_kept:float|None          # F(k) of the kept prefix; None: not pruned
+    error:float|None                  # predicted output error of its consumers; None: not pruned, or no estimate
+    rel_error:float|None              # as a fraction of their output variance
+    comp:str = ""                     # the maps folded into its consumers (ls, ls0, mean, none)
+    note:str = ""                     # why it was not pruned, or a warning about its data
+    in_sample_error:float|None = None # the in-sample error on degenerate data, where `error` is withheld
+    _optional = ("in_sample_error",)
+
+@dataclass
 class PruneReport:
     "Per-group and overall results of one `SubspacePruner.prune` call; prints as a table, `.plot()` draws it."
-    rows:list                 # one dict per group: name, before, after, variance_kept, error, rel_error, note
+    rows:list                 # one `GroupRow` per group
     macs_before:int
     macs_after:int
     params_before:int
     params_after:int
     threshold:float           # tau (variance), the ratio (uniform) or lambda (cost)
-    allocation:str = "variance"
-    ordering:str = "zca"
+    allocation:str = "variance" # the allocation's name
+    ordering:str = "zca"        # the ordering's name
     budget:str = ""           # e.g. "macs <= 0.5"
-    search:dict = field(default_factory=dict, repr=False)  # budget search: target, achieved, next step
+    search:BudgetSearch|None = field(default=None, repr=False)  # budget search: target, achieved, next step (None: threshold)
     curves:dict = field(default_factory=dict, repr=False)  # group -> F (cumulative variance), for plot()
     notes:list = field(default_factory=list)               # what the errors are, and warnings about the data or budget
     measured:float|None = None  # relative output error on a few calibration images (in-sample), if measured
+    param_label:str|None = None # the name of `threshold` (default: the registered allocation's `param_label`)
 
     @property
     def macs_ratio(self) -> float: return self.macs_after / self.macs_before
@@ -123,17 +134,17 @@ class PruneReport:
     def params_ratio(self) -> float: return self.params_after / self.params_before
 
     def _lines(self, md:bool=False) -> list[str]:
-        par = {"variance": "threshold tau", "uniform": "uniform ratio", "cost": "cost lambda"}.get(self.allocation, "threshold")
+        par = self.param_label or getattr(ALLOCATIONS.get(self.allocation), "param_label", "threshold")
         head = (f"SNP ({self.ordering} ordering, {self.allocation} allocation{', ' + self.budget if self.budget else ''}): "
                 f"{par} = {self.threshold:.6g}")
         tot = (f"MACs {_count(self.macs_before)} -> {_count(self.macs_after)} ({self.macs_ratio:.3f}); "
                f"params {_count(self.params_before)} -> {_count(self.params_after)} ({self.params_ratio:.3f}). "
                "MACs: one multiply-add = 1 (conv and linear layers and attention's QK^T and AV products, one forward pass of example_inputs).")
         cols = ["group", "before", "after", "kept", "variance kept", "pred. error", "rel. error", "comp.", "note"]
-        rows = [[r["name"], str(r["before"]), str(r["after"]), f"{r['after']/r['before']:.3f}",
-                 "" if r["variance_kept"] is None else f"{r['variance_kept']:.6f}",
-                 "" if r["error"] is None else f"{r['error']:.4g}",
-                 "" if r["rel_error"] is None else f"{r['rel_error']:.3g}", r.get("comp", ""), r["note"]] for r in self.rows]
+        rows = [[r.name, str(r.before), str(r.after), f"{r.after/r.before:.3f}",
+                 "" if r.variance_kept is None else f"{r.variance_kept:.6f}",
+                 "" if r.error is None else f"{r.error:.4g}",
+                 "" if r.rel_error is None else f"{r.rel_error:.3g}", r.comp, r.note] for r in self.rows]
         if md:
             return [head + "\n", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)] + \
                    ["| " + " | ".join(r) + " |" for r in rows] + ["", tot] + ["", *self.notes]
@@ -148,20 +159,20 @@ class PruneReport:
         "Kept ratio per group (bars) beside each group's cumulative-variance curve with its cut; returns the figure."
         import matplotlib.pyplot as plt
         fig, (a, b) = plt.subplots(1, 2, figsize=figsize, gridspec_kw=dict(width_ratios=(3, 2)))
-        names = [r["name"] for r in self.rows]
-        kept = [r["after"] / r["before"] for r in self.rows]
-        pr = [r["variance_kept"] is not None for r in self.rows]
+        names = [r.name for r in self.rows]
+        kept = [r.after / r.before for r in self.rows]
+        pr = [r.variance_kept is not None for r in self.rows]
         a.bar(range(len(names)), kept, color=["C0" if p else "0.75" for p in pr])
         a.set_xticks(range(len(names)), names, rotation=90, fontsize=7)
         a.set_ylim(0, 1.05); a.set_ylabel("kept channels / channels")
         a.set_title(f"kept ratio per group (MACs {self.macs_ratio:.2f}, params {self.params_ratio:.2f}; grey: not pruned)", fontsize=9)
         cmap = plt.get_cmap("viridis")
-        cs = [r for r in self.rows if r["name"] in self.curves]
+        cs = [r for r in self.rows if r.name in self.curves]
         for i, r in enumerate(cs):
-            F = self.curves[r["name"]]; n = len(F)
+            F = self.curves[r.name]; n = len(F)
             col = cmap(i / max(1, len(cs) - 1))
             b.plot(torch.arange(1, n + 1) / n, F, color=col, lw=1)
-            b.plot(r["after"] / n, F[r["after"] - 1], "o", color=col, ms=3)
+            b.plot(r.after / n, F[r.after - 1], "o", color=col, ms=3)
         b.set_xlabel("k / n (nodes in SNP order)"); b.set_ylabel("cumulative variance F(k)")
         b.set_title("cumulative variance per group (dot: the cut; dark: early layers)", fontsize=9); b.set_ylim(0, 1.02)
         fig.tight_layout()
@@ -184,8 +195,9 @@ class SubspacePruner:
     def __init__(self,
                  model:nn.Module,             # the network to prune (never modified)
                  example_inputs,              # inputs for one forward pass (tracing and MAC counts), e.g. torch.randn(1, 3, 224, 224)
-                 ordering:str="zca",          # node ordering, one of `ORDERINGS` (02_ordering)
-                 allocation:str="variance",   # "variance" (global threshold), "uniform" (one ratio) or "cost" (variance per MAC)
+                 ordering:str|Ordering="zca", # node ordering: a name in `ORDERINGS` (02_ordering) or an `Ordering`
+                 allocation:str|Allocation="variance", # a name in `ALLOCATIONS` (03_allocation) or an `Allocation`: "variance"
+                                              # (global threshold), "uniform" (one ratio) or "cost" (variance per MAC)
                  compensate:bool=True,        # least-squares compensation of the consumers (False: the ablation)
                  ignored_layers:list|None=None, # modules whose output channels are never pruned
                  sequential:bool=False,       # re-collect each group's statistics on the partially pruned network
@@ -194,7 +206,7 @@ class SubspacePruner:
                  seed:int=0,                  # seed of the "random" ordering
                  damping:float=DAMPING,       # relative ridge of the least-squares maps, S_KK + damping mean(diag S_KK) I
                 ):
-        self._check_options(ordering, allocation)
+        ordering, allocation = self._check_options(ordering, allocation)
         self.damping = _check_damping(damping)
         if int(min_keep) < 1: raise ValueError(f"min_keep={min_keep}: every group must keep at least 1 channel")
         self.model, self.example_inputs = model, example_inputs
@@ -211,15 +223,15 @@ class SubspacePruner:
         self.in_sizes, self.data_notes, self.scarce, self.images, self._probe, self.degenerate = {}, [], {}, 0, None, False
 
     @staticmethod
-    def _check_options(ordering, allocation):
-        if ordering not in ORDERINGS: raise ValueError(f"unknown ordering {ordering!r}: use one of {ORDERINGS}")
-        if allocation not in ALLOCATIONS: raise ValueError(f"unknown allocation {allocation!r}: use one of {ALLOCATIONS}")
+    def _check_options(ordering, allocation) -> tuple[Ordering, Allocation]:
+        "The ordering and allocation objects for names or objects; an unknown name raises `UnknownNameError`."
+        return get_ordering(ordering), get_allocation(allocation)
 
     def __repr__(self):
         state = (f"calibrated on {self.images:,} images ({self.timings.get('samples', 0):,} positions at the first consumer)"
                  if self.stats is not None else "not calibrated")
         return (f"SubspacePruner({type(self.model).__name__}: {len(self.prunable)}/{len(self.groups)} groups prunable, "
-                f"{self.macs/1e6:,.1f} M MACs, ordering={self.ordering!r}, allocation={self.allocation!r}, {state})")
+                f"{self.macs/1e6:,.1f} M MACs, ordering={self.ordering.name!r}, allocation={self.allocation.name!r}, {state})")
 
 # %% ../nbs/06_pruner.ipynb #5f948b4d
 def _consumers(g:ChannelGroup, model:nn.Module) -> tuple[dict, dict]:
@@ -332,7 +344,7 @@ def calibrate(self:SubspacePruner,
     self.stats, self._factors, self._loader, self._max_samples = stats, {}, loader, max_samples
     self._fingerprint = fingerprint
     self.in_sizes, self.images, self._probe = rec["sizes"], max(s.items for s in stats.values()), rec["probe"]
-    self._factors[self.ordering] = [_factor_group(g, stats, self.model, self.ordering, self.seed) for g in self.prunable]
+    self._factors_for(self.ordering)
     t2, c2 = time.perf_counter(), time.process_time()
     # wall seconds, and CPU seconds of this process (all threads): the latter is robust to a busy machine
     self.timings = dict(stats_s=t1 - t0, factor_s=t2 - t1, stats_cpu_s=c1 - c0, factor_cpu_s=c2 - c1,
@@ -341,59 +353,31 @@ def calibrate(self:SubspacePruner,
 
 # %% ../nbs/06_pruner.ipynb #c3d22317
 @patch
-def _widths(self:SubspacePruner, facts, allocation:str, budget:str|None, r:float|None, threshold:float|None, compensate:bool):
-    "Widths of the prunable groups, the allocation parameter, and the budget search record."
+def _widths(self:SubspacePruner, facts, allocation:Allocation, budget:str|None, r:float|None, threshold:float|None,
+            compensate:bool) -> tuple[list, float, BudgetSearch|None]:
+    "Widths of the prunable groups, the allocation parameter, and the budget search record (None for a threshold)."
     sizes, mk = [g.n for g in self.prunable], self.min_keep
-    Fs, ds = [f.F for f in facts], [f.d for f in facts]
-    if budget is None:
-        if allocation == "variance": return keep_counts(Fs, threshold, mk), threshold, {}
-        if allocation == "uniform": return uniform_counts(sizes, threshold, mk), threshold, {}
-        raise ValueError("allocation='cost' needs a budget: prune(macs=...) or prune(params=...), not threshold=")
+    if budget is None: return allocation.counts(facts, threshold, sizes, mk), threshold, None
     cost = self.cost.macs if budget == "macs" else (lambda k: self.cost.params(k, compensate))
     full = self.macs if budget == "macs" else self.params
     target = r * full
-    if allocation == "variance":
-        cands = torch.unique(torch.cat([torch.zeros(1, dtype=torch.float64)] + [F.to(torch.float64) for F in Fs])).tolist()
-        of = lambda t: keep_counts(Fs, t, mk)
-    elif allocation == "cost":
-        costs = self.cost.channel_costs(params=budget == "params")
-        ratios = torch.cat([(d / d.sum() if d.sum() > 0 else torch.zeros_like(d)) / c for d, c in zip(ds, costs)])
-        top = float(ratios.max()) if len(ratios) else 1.0
-        cands = [2 * top + 1.0] + torch.unique(ratios).flip(0).tolist()  # lambda, decreasing: widths grow
-        of = lambda lam: cost_counts(ds, costs, lam, mk)
-    else:
-        of = lambda q: uniform_counts(sizes, q, mk)
-    smallest = cost(of(0.0 if allocation != "cost" else cands[0]))
+    smallest = cost([min(mk, n) for n in sizes])   # the smallest widths of any allocation
     if smallest > target:
         raise UnreachableBudgetError(f"{budget}={r} cannot be met: keeping min_keep={mk} channel(s) in every prunable group still "
                          f"leaves {smallest / full:.3f} of the {budget}; the rest is in layers that are not pruned "
                          f"({sum(not g.prunable for g in self.groups)} groups). Ask for a larger {budget}, or prune more groups.")
-    if allocation == "uniform":
-        lo, hi = 0.0, 1.0
-        if cost(of(hi)) <= target: lo = hi
-        else:
-            for _ in range(64):
-                mid = (lo + hi) / 2
-                if mid in (lo, hi): break
-                lo, hi = (mid, hi) if cost(of(mid)) <= target else (lo, mid)
-        k, nxt, par = of(lo), (of(hi) if hi > lo else None), lo
-    else:
-        lo, hi = 0, len(cands)       # cands[lo] meets the budget; cands[hi] does not (or hi is past the end)
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            lo, hi = (mid, hi) if cost(of(cands[mid])) <= target else (lo, mid)
-        k, par = of(cands[lo]), cands[lo]
-        nxt = of(cands[hi]) if hi < len(cands) else None
-    search = dict(target=target, achieved=cost(k), full=full,
-                  next=None if nxt is None else cost(nxt), next_widths=nxt, widths=k)
-    return k, par, search
+    search = allocation.search(cost, target, facts, sizes, mk, self.cost.channel_costs(params=budget == "params"))
+    search.full = full
+    return search.widths, search.param, search
 
 # %% ../nbs/06_pruner.ipynb #69a171a7
 @patch
-def _factors_for(self:SubspacePruner, ordering:str) -> list:
-    if ordering not in self._factors:   # another ordering on the same statistics: factor again, no new pass
-        self._factors[ordering] = [_factor_group(g, self.stats, self.model, ordering, self.seed) for g in self.prunable]
-    return self._factors[ordering]
+def _factors_for(self:SubspacePruner, ordering:str|Ordering) -> list:
+    "Per prunable group, the `_Factors` of `ordering`, cached by its name (another object of that name is factored again)."
+    o = get_ordering(ordering)
+    if o.name not in self._factors or self._factors[o.name][0] is not o:   # another ordering, same statistics: no new pass
+        self._factors[o.name] = (o, [_factor_group(g, self.stats, self.model, o, self.seed) for g in self.prunable])
+    return self._factors[o.name][1]
 
 def _errors(f:_Factors, k:int) -> tuple[float, float]:
     "Predicted output error of keeping the first k nodes, summed over consumers, and as a fraction of their output variance."
@@ -429,7 +413,7 @@ def _compensation(self:SubspacePruner, g:ChannelGroup, f:_Factors, k:int, model:
                              kinds=KINDS if compensate else ("none",), rr_error=rr)
 
 @patch
-def _build(self:SubspacePruner, widths:list, ordering:str, compensate:bool, sequential:bool, remove:bool=True,
+def _build(self:SubspacePruner, widths:list, ordering:str|Ordering, compensate:bool, sequential:bool, remove:bool=True,
            damping:float|None=None):
     "A pruned deep copy of the model, with per-group rows and the record of cuts."
     damping = self.damping if damping is None else damping
@@ -451,8 +435,8 @@ def _build(self:SubspacePruner, widths:list, ordering:str, compensate:bool, sequ
         note = "" if k < g.n else "all kept"
         if sc: note = (note + "; " if note else "") + f"scarce: {sc['samples']} samples for {g.n} ch. (error in-sample)"
         if self.degenerate and k < g.n: note = (note + "; " if note else "") + "degenerate data: no error estimate (see warnings)"
-        rows[g.name] = dict(name=g.name, before=g.n, after=k, variance_kept=float(f.F[k - 1]), error=0.0, rel_error=0.0,
-                            comp="", note=note)
+        rows[g.name] = row = GroupRow(name=g.name, before=g.n, after=k, variance_kept=float(f.F[k - 1]), error=0.0,
+                                      rel_error=0.0, comp="", note=note)
         if k >= g.n: continue
         # removed nodes exactly explained (d_i = 0): the exact, undamped fit reproduces them; else the damped one
         lam = 0.0 if bool((f.d[k:] == 0).all()) else damping
@@ -468,17 +452,17 @@ def _build(self:SubspacePruner, widths:list, ordering:str, compensate:bool, sequ
                             tap_weights=comp.tap_weights)
                 if not had_bias and cons.bias is not None: new_bias.append(c)
         tot = _errors(f, 0)[0]
-        rows[g.name].update(error=err, rel_error=err / tot if tot > 0 else (0.0 if err == 0 else math.inf),
-                            comp="/".join(dict.fromkeys(kinds)))
+        row.error, row.rel_error = err, err / tot if tot > 0 else (0.0 if err == 0 else math.inf)
+        row.comp = "/".join(dict.fromkeys(kinds))
         if self.degenerate:   # statistics of one image or of an outlier: the in-sample error says nothing about new data
-            rows[g.name].update(error=None, rel_error=None, in_sample_error=err)
+            row.error, row.rel_error, row.in_sample_error = None, None, err
         if remove: cuts += remove_channels_(model, g, removed_nodes(g.n, keep).tolist(), DG)
         touched = True
     prev = getattr(self.model, "_snp_record", {"cuts": [], "new_bias": []})
     model._snp_record = dict(cuts=prev["cuts"] + cuts, new_bias=prev["new_bias"] + new_bias,
                              arch=f"{type(self.model).__module__}.{type(self.model).__qualname__}")
-    out = [rows.get(g.name, dict(name=g.name, before=g.n, after=g.n, variance_kept=None, error=None, rel_error=None,
-                                 comp="", note=f"not pruned: {g.reason}")) for g in self.groups]
+    out = [rows[g.name] if g.name in rows else GroupRow(name=g.name, before=g.n, after=g.n, variance_kept=None, error=None, rel_error=None,
+                                        comp="", note=f"not pruned: {g.reason}") for g in self.groups]
     return model, out
 
 # %% ../nbs/06_pruner.ipynb #a1522b81
@@ -487,8 +471,8 @@ def prune(self:SubspacePruner,
           macs:float|None=None,          # keep at most this fraction of the original MACs, in (0, 1]
           params:float|None=None,        # or at most this fraction of the parameters, in (0, 1]
           threshold:float|None=None,     # or this cumulative-variance threshold in [0, 1] (uniform: the kept ratio)
-          ordering:str|None=None,        # override the pruner's ordering (re-factors the same statistics)
-          allocation:str|None=None,      # override the pruner's allocation
+          ordering:str|Ordering|None=None,     # override the pruner's ordering: a name or an `Ordering` (re-factors the same statistics)
+          allocation:str|Allocation|None=None, # override the pruner's allocation: a name or an `Allocation`
           compensate:bool|None=None,     # override the pruner's compensation switch
           sequential:bool|None=None,     # override the pruner's sequential switch
           damping:float|None=None,       # override the pruner's damping of the least-squares maps
@@ -498,7 +482,7 @@ def prune(self:SubspacePruner,
     allocation = self.allocation if allocation is None else allocation
     compensate = self.compensate if compensate is None else bool(compensate)
     sequential = self.sequential if sequential is None else bool(sequential)
-    self._check_options(ordering, allocation)
+    ordering, allocation = self._check_options(ordering, allocation)
     damping = self.damping if damping is None else _check_damping(damping)
     if self.stats is None: raise RuntimeError("prune() before calibrate(): call pruner.calibrate(loader) first")
     given = {k: v for k, v in dict(macs=macs, params=params, threshold=threshold).items() if v is not None}
@@ -507,13 +491,15 @@ def prune(self:SubspacePruner,
     (kind, val), = given.items()
     if kind == "threshold": budget, r, val = None, None, check_threshold(val)
     else: budget, r = kind, check_budget(kind, val)
+    if budget is None and not allocation.takes_threshold:
+        raise NeedsBudgetError(f"allocation={allocation.name!r} needs a budget: prune(macs=...) or prune(params=...), not threshold=")
     check_unchanged(self.model, self._fingerprint)
     facts = self._factors_for(ordering)
     widths, par, search = self._widths(facts, allocation, budget, r, float(val) if budget is None else None, compensate)
     pruned, rows = self._build(widths, ordering, compensate, sequential, damping=damping)
     macs_after, params_after = count_macs(pruned, self.example_inputs)
     measured = self._measure(pruned)
-    if budget is None and allocation == "variance" and val >= 1 and compensate and measured is not None and measured > EXACT_TOL:
+    if budget is None and allocation.exact_at_one and val >= 1 and compensate and measured is not None and measured > EXACT_TOL:
         raise CalibrationError(
             f"threshold=1 promises the original outputs on the calibration images, but the pruned model is off by "
             f"{measured:.3g} (relative) on {len(self._probe[0])} of them: the exact maps are ill-conditioned"
@@ -522,15 +508,15 @@ def prune(self:SubspacePruner,
             "(macs=, params=) or a threshold below 1, where the damped maps are used.")
     if budget is not None:
         got = macs_after if budget == "macs" else params_after
-        if got != search["achieved"] or got > search["target"]:
+        if got != search.achieved or got > search.target:
             raise RuntimeError(f"internal error: the pruned model has {got} {budget}, the width model predicted "
-                               f"{search['achieved']} for a target of {search['target']:.0f}; please report this model")
+                               f"{search.achieved} for a target of {search.target:.0f}; please report this model")
     report = PruneReport(rows=rows, macs_before=self.macs, macs_after=macs_after, params_before=self.params,
-                         params_after=params_after, threshold=float(par), allocation=allocation, ordering=ordering,
+                         params_after=params_after, threshold=float(par), allocation=allocation.name, ordering=ordering.name,
                          budget=f"{budget} <= {r:g}" if budget else f"threshold {val:g}", search=search,
                          curves={g.name: f.F for g, f in zip(self.prunable, facts)},
                          notes=self._notes(budget, r, search, facts, compensate, damping, measured),
-                         measured=measured)
+                         measured=measured, param_label=allocation.param_label)
     return pruned, report
 
 @patch
@@ -544,10 +530,10 @@ def _notes(self:SubspacePruner, budget, r, search, facts, compensate, damping, m
         notes.append(f"Measured: relative output error {measured:.3g} on {len(self._probe[0])} calibration image(s) "
                      "(in-sample: held-out images can be worse).")
     notes += [f"Warning: {m}" for m in self.data_notes]
-    if budget is not None and search["achieved"] < FAR_BELOW * search["target"]:
-        got = search["achieved"] / search["full"]
-        nxt = "" if search["next"] is None else f"; the next allowed step reaches {search['next'] / search['full']:.3f}"
-        flat = sum(k < g.n and bool((f.d[k:] == 0).all()) for g, k, f in zip(self.prunable, search["widths"], facts))
+    if budget is not None and search.achieved < FAR_BELOW * search.target:
+        got = search.achieved / search.full
+        nxt = "" if search.next is None else f"; the next allowed step reaches {search.next / search.full:.3f}"
+        flat = sum(k < g.n and bool((f.d[k:] == 0).all()) for g, k, f in zip(self.prunable, search.widths, facts))
         why = (f"{flat} of the {len(self.prunable)} prunable groups have no variance left beyond their kept channels "
                "(d_i = 0: few distinct directions in the calibration data), so the allocation cannot stop in between. "
                "Calibrate on more, varied images, or use allocation='uniform'." if flat else

@@ -1,7 +1,7 @@
 """Execute notebooks in place so that their outputs (tables, figures) are saved for readers.
 
     python tests/execute_notebooks.py nbs/01_triangular.ipynb [...]   # skips `slow`/`gpu` cells
-    SNP_TEST_FLAGS=slow python tests/execute_notebooks.py nbs/10_reproduce.ipynb
+    SNP_TEST_FLAGS=slow python tests/execute_notebooks.py nbs/experiments/10_reproduce.ipynb
 
 Run `nbdev_clean` afterwards. The tests (`pytest tests`) do not need this: they run the notebooks themselves.
 """

@@ -1,4 +1,4 @@
-"""DistributedDataParallel through `subspace_nbdev.train.train`, launched with torchrun (2 CPU processes, gloo).
+"""DistributedDataParallel through `subspace_nbdev.experiments.train.train`, launched with torchrun (2 CPU processes, gloo).
 
 Checks that both ranks finish, that rank 0 wrote the checkpoint, that the two replicas end with identical
 weights, and that 2 processes with the global batch split in halves give the same weights as one process
@@ -16,8 +16,8 @@ SCRIPT = textwrap.dedent('''
     import os, sys
     import torch, torch.nn as nn
     from torch.utils.data import TensorDataset
-    from subspace_nbdev.data import dataloader
-    from subspace_nbdev.train import train, set_seed, dist_env, cleanup_distributed, evaluate
+    from subspace_nbdev.experiments.data import dataloader
+    from subspace_nbdev.experiments.train import train, set_seed, dist_env, cleanup_distributed, evaluate
 
     def problem():
         "A fixed random dataset and a fixed initial MLP (the same in every process)."
@@ -74,8 +74,8 @@ def test_ddp_two_cpu_processes(tmp_path):
     sys.path.insert(0, str(ROOT))
     spec = importlib.util.spec_from_file_location("ddp_script", script)
     mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)  # defines problem(), runs nothing
-    from subspace_nbdev.data import dataloader
-    from subspace_nbdev.train import train, evaluate
+    from subspace_nbdev.experiments.data import dataloader
+    from subspace_nbdev.experiments.train import train, evaluate
     ds, model = mod.problem()
     hist = train(model, dataloader(ds, batch_size=32), epochs=2, lr=0.1, weight_decay=1e-4, progress=False, device="cpu")
     assert len(hist.losses) == 16

@@ -1,4 +1,4 @@
-"""The ImageNet pipeline (`subspace_nbdev.imagenet.imagenet_experiment`) under torchrun: 2 CPU processes, gloo.
+"""The ImageNet pipeline (`subspace_nbdev.experiments.imagenet.imagenet_experiment`) under torchrun: 2 CPU processes, gloo.
 
 Needs processes of its own, so it is a plain pytest test rather than a notebook cell. A tiny ResNet-18 with
 random weights at 32x32 on a synthetic ImageFolder: rank 0 calibrates and prunes, both ranks evaluate and
@@ -19,9 +19,9 @@ SCRIPT = textwrap.dedent('''
     from pathlib import Path
     import torch
     torch.set_num_threads(1)
-    import subspace_nbdev.imagenet as im
-    import subspace_nbdev.train as tr
-    from subspace_nbdev.train import dist_env
+    import subspace_nbdev.experiments.imagenet as im
+    import subspace_nbdev.experiments.train as tr
+    from subspace_nbdev.experiments.train import dist_env
     data, out, log = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
     rank = dist_env()[0]
     save_json = im._save_json
@@ -50,7 +50,7 @@ def _launch(script, data, out, log, crash=None):
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
 
 def test_imagenet_experiment_ddp_resumes(tmp_path):
-    from subspace_nbdev.data import make_synthetic_imagefolder
+    from subspace_nbdev.experiments.data import make_synthetic_imagefolder
     data = make_synthetic_imagefolder(tmp_path/"data", classes=3, per_class=4, size=32, seed=0)
     script, out, log = tmp_path/"run.py", tmp_path/"out", tmp_path/"log"
     script.write_text(SCRIPT); log.mkdir()

@@ -21,7 +21,7 @@ def test_module_matches_notebooks(tmp_path):
     assert not changed, f"nbdev_export changes {changed}: run `nbdev_export` and commit the notebooks with the module"
 
 def test_readme_matches_index():
-    from subspace_nbdev.cli import make_readme
+    from subspace_nbdev.experiments.cli import make_readme
     assert (ROOT/"README.md").read_text() == make_readme(ROOT/"nbs"/"index.ipynb"), \
         "README.md differs from nbs/index.ipynb: run `snp-readme` and commit README.md"
 
