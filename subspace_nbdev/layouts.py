@@ -12,7 +12,7 @@ from torch_pruning.pruner.function import BasePruningFunc
 
 # %% auto #0
 __all__ = ['LAYOUTS', 'Layout', 'LayoutError', 'register_layout', 'layout_of', 'get_layout', 'weighted_types', 'custom_pruners',
-           'LinearLayout', 'FlatLinearLayout', 'channel_first_view', 'ConvLayout']
+           'LinearLayout', 'FlatLinearLayout', 'channel_first_view', 'ConvLayout', 'DepthwiseConvLayout']
 
 # %% ../nbs/00a_layouts.ipynb #5e9bf086
 class Layout(BasePruningFunc):
@@ -200,3 +200,26 @@ class ConvLayout(Layout):
         return pats.to(torch.float64), counts.to(torch.float64) / counts.sum()
 
 for _l in (LinearLayout(), FlatLinearLayout(), ConvLayout()): register_layout(_l)
+
+# %% ../nbs/00a_layouts.ipynb #ebc5c47c
+_DW = tp.pruner.function.DepthwiseConvPruner()
+
+class DepthwiseConvLayout(ConvLayout):
+    "Depthwise nn.Conv1d/2d/3d (groups == in_channels == out_channels > 1): channel-wise, cut with the group it filters."
+    name, channelwise = "depthwise conv", True
+    def accepts(self, m, channels=None):
+        return (type(m) in self.module_types and channels is None and m.groups > 1
+                and m.groups == m.in_channels == m.out_channels)
+    def prune_out_channels(self, m, idxs): return _DW.prune_out_channels(m, idxs)
+    prune_in_channels = prune_out_channels   # one axis: filter i reads channel i and writes channel i
+    def nodes(self, m, channels=None):
+        raise LayoutError(f"a depthwise {type(m).__name__} is channel-wise, not a consumer: its group is read by the next mixing layer")
+    def macs(self, m, positions, cin=None, cout=None):
+        return positions * (m.out_channels if cout is None else cout) * math.prod(m.kernel_size)
+    def params(self, m, cin=None, cout=None):
+        cout = m.out_channels if cout is None else cout
+        return cout * math.prod(m.kernel_size) + cout * (m.bias is not None)
+    def narrow_(self, m, kind, k):   # both kinds: the channel count is one
+        _keep_first_(m, "out", k); m.in_channels = m.out_channels = m.groups = k
+
+register_layout(DepthwiseConvLayout())

@@ -189,6 +189,7 @@ class ChannelGroup:
     bn_after:dict = field(default_factory=dict)  # consumer -> the BatchNorm right after it, or None
     prunable:bool = True                         # False: left as is (see `reason`)
     reason:str = ""                              # why the group is not prunable
+    members:list = field(default_factory=list)   # channel-wise layers (depthwise convs): cut with the group, never read it
 
     @property
     def channels(self) -> dict:
@@ -198,6 +199,7 @@ class ChannelGroup:
     def __repr__(self):
         cons = ", ".join(f"{c}" + (f"[{self.n}x{self.taps[c]}]" if self.taps.get(c, 1) > 1 else "") for c in self.consumers)
         s = f"ChannelGroup({self.name!r}, n={self.n}, producers={self.producers}, bns={self.bns}, consumers=[{cons}]"
+        if self.members: s += f", members={self.members}"
         return s + (")" if self.prunable else f", not prunable: {self.reason})")
 
 # %% ../nbs/05_surgery.ipynb #c75e408d
@@ -235,6 +237,7 @@ def _classify(DG, tpgroup, names:dict, ignored:set, residual:bool) -> ChannelGro
     n = len(tpgroup[0].idxs)
     g = ChannelGroup(name=names.get(tpgroup[0].dep.target.module, "?"), n=n)
     problems, coupled, output, ops = [], [], False, {}  # ops: unsupported operation -> the modules where it occurs
+    gates = set()   # channel-wise products (squeeze-excitation's x * s): not residual couplings
     for item in tpgroup:
         dep, idxs = item.dep, item.idxs
         node, m = dep.target, dep.target.module
@@ -261,7 +264,10 @@ def _classify(DG, tpgroup, names:dict, ignored:set, residual:bool) -> ChannelGro
         elif t == tp_ops.OPTYPE.BN: g.bns.append(names[m])
         elif t == tp_ops.OPTYPE.ELEMENTWISE:
             # a coupling joins two activations; an input that depends on parameters only is a layer's own weight or bias
-            if sum(_carries_activations(i, names) for i in node.inputs) > 1: coupled.append(_optype_name(node))
+            if sum(_carries_activations(i, names) for i in node.inputs) > 1:
+                if _is_gate(node): gates.add(node)
+                else: coupled.append(_optype_name(node))
+        elif _member(g, node, names): pass   # a depthwise conv: channel-wise, like a BN
         elif t in (tp_ops.OPTYPE.RESHAPE, tp_ops.OPTYPE.OUTPUT): pass
         else: ops.setdefault(_optype_name(node), []).append(names.get(m, type(m).__name__))
     if ops:   # one entry per kind of operation, so that a transformer's 25 LayerNorms read as one reason
@@ -272,13 +278,25 @@ def _classify(DG, tpgroup, names:dict, ignored:set, residual:bool) -> ChannelGro
         g.prunable, g.reason = False, "network output (never pruned)"
     elif problems:
         g.prunable, g.reason = False, "; ".join(problems)
-    elif any(DG.model.get_submodule(p) in ignored for p in g.producers + g.bns):
+    elif any(DG.model.get_submodule(p) in ignored for p in g.producers + g.bns + g.members):
         g.prunable, g.reason = False, "ignored (ignored_layers)"
-    elif (coupled or len(g.producers) > 1) and not residual:
+    elif (coupled or len(g.producers) > 1 + len(gates)) and not residual:   # each gate brings its own producer
         what = ", ".join(f"{coupled.count(o)} {o}" for o in sorted(set(coupled))) or "a shared input"
         g.prunable, g.reason = False, (f"coupled through a residual add ({what}; {len(g.producers)} producers): "
                                        "left unpruned (residual=True prunes it)")
     return g
+
+# %% ../nbs/05_surgery.ipynb #b130cdd4
+def _is_gate(node) -> bool:
+    "An element-wise product of two activations (a squeeze-excitation gate, a GLU): channel-wise, not a residual coupling."
+    return _optype_name(node) == "MulBackward"
+
+def _member(g:ChannelGroup, node, names:dict) -> bool:
+    "Record a channel-wise layer (one whose layout says `channelwise`, e.g. a depthwise conv) as a member of `g`."
+    m = node.module
+    if node.type != tp_ops.OPTYPE.DEPTHWISE_CONV or m not in names or not getattr(layout_of(m), "channelwise", False): return False
+    if names[m] not in g.members: g.members.append(names[m])
+    return True
 
 # %% ../nbs/05_surgery.ipynb #77c02ad2
 def _light_copy(model:nn.Module) -> nn.Module:
@@ -302,11 +320,12 @@ def _probe_run(model:nn.Module, example_inputs, groups:list, out_shapes:list) ->
     last kept channel, set to NaN: (why the narrowed network fails or None, {group name: [(channel, reader)] that saw it elsewhere})."""
     cp, bad, stack, expect, state = _light_copy(model).eval(), {}, [], {}, {}
     mods = dict(cp.named_modules()); names = {m: n for n, m in mods.items()}
+    through = set()   # channel-wise members: channel j in, channel j out
     def nan_out(m, a, out, g):
         out = out.clone(); out.select(_channel_dim(m), state["channel"](g)).fill_(float("nan")); return out
     def check(m, args):
         x = args[0] if args else None
-        if not isinstance(x, torch.Tensor) or not x.is_floating_point(): return None
+        if m in through or not isinstance(x, torch.Tensor) or not x.is_floating_point(): return None
         isnan = x.isnan()
         if m not in expect and not isnan.any(): return None   # the common case, one pass over the input
         nan = isnan.movedim(_channel_dim(m), 0).flatten(1)
@@ -321,6 +340,7 @@ def _probe_run(model:nn.Module, example_inputs, groups:list, out_shapes:list) ->
     for g in groups:
         for p in g.producers: _narrow_(mods[p], "out", g.n - 1); mods[p].register_forward_hook(functools.partial(nan_out, g=g))
         for b in g.bns: _keep_first_(mods[b], "out", g.n - 1)
+        for w in g.members: _narrow_(mods[w], "out", g.n - 1); through.add(mods[w])
         for c in g.consumers:
             _narrow_(mods[c], "in", (g.n - 1) * g.taps[c], g.channels[c]); expect.setdefault(mods[c], []).append((g, g.taps[c]))
     for m in mods.values():
@@ -430,6 +450,7 @@ class WidthCost:
         for i, g in enumerate(self.groups):
             for p in g.producers: out_of[p] = i
             for c in g.consumers: in_of[c] = (i, g.taps[c])
+            for w in g.members: out_of[w], in_of[w] = i, (i, 1)   # channel-wise: its input and output width are k
         self.terms = []   # one per pruned layer: its layout, output rows, and the groups of its inputs and outputs
         self.macs_fixed = 0
         touched = set(out_of) | set(in_of) | {b for g in self.groups for b in g.bns}
@@ -442,7 +463,7 @@ class WidthCost:
             gi, taps = in_of.get(name, (None, 1))
             self.terms.append(dict(name=name, m=m, lay=lay, rows=rows.get(m, 0), gin=gi, taps=taps,
                                    cin=lay.get_in_channels(m), gout=out_of.get(name), cout=lay.get_out_channels(m),
-                                   gains_bias=(getattr(m, "bias", None) is None and gi is not None
+                                   gains_bias=(getattr(m, "bias", None) is None and gi is not None and name in self.groups[gi].consumers
                                                and self.groups[gi].bn_after.get(name) is None)))
         self.bn_terms = [(i, 2 if mods[b].affine else 0) for i, g in enumerate(self.groups) for b in g.bns]
 
