@@ -126,6 +126,20 @@ def _bound_graph(DG, model:nn.Module) -> _Guard:
     DG._snp_guard = guard
     return guard
 
+# %% ../nbs/05_surgery.ipynb #986ce00d
+def _reshape_failure(e:Exception, names:dict) -> str|None:
+    "Why Torch-Pruning's reshape index mapping raised `e` (a channel shuffle), naming where; None if it failed elsewhere."
+    tb, node = e.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name == "update_reshape_index_mapping": node = tb.tb_frame.f_locals.get("reshape_node")
+        tb = tb.tb_next
+    if node is None: return None
+    op = node.grad_fn.name() if hasattr(node.grad_fn, "name") else "a reshape"
+    return (f"unsupported operation channel shuffle ({op}{_near(node, names)}): a view that splits the channel axis into "
+            "(groups, channels // groups) before a transpose and a view back permutes the channels, and the dependency "
+            f"tracer cannot map channel indices through it ({type(e).__name__} in Torch-Pruning). Prune a model without "
+            "channel shuffles (ShuffleNet), or a sub-network without those blocks.")
+
 # %% ../nbs/05_surgery.ipynb #881925a7
 @dataclass
 class _Trace:
@@ -151,6 +165,8 @@ def _trace(model:nn.Module, example_inputs) -> tuple:
             DG = tp.DependencyGraph().build_dependency(model, example_inputs=example_inputs, forward_fn=_fwd, verbose=False,
                                                        customized_pruners=custom_pruners())
     except Exception as e:
+        why = _reshape_failure(e, {m: n for n, m in model.named_modules()})
+        if why: raise TraceError(f"Torch-Pruning could not trace {type(model).__name__}: {why}") from e
         raise TraceError(f"Torch-Pruning could not trace {type(model).__name__} on {_describe(example_inputs)} "
                          f"({type(e).__name__}: {e}).{dtype_hint(model, _tensors(example_inputs))} Check that `model(example_inputs)` runs "
                          "and keeps the autograd graph (no .detach(), .item(), numpy round trips or no_grad inside forward).") from e
