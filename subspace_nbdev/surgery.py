@@ -5,6 +5,7 @@
 # %% ../nbs/05_surgery.ipynb #8c878e70
 from __future__ import annotations
 import copy, functools, math, time, warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 import torch
 from torch import nn
@@ -12,10 +13,12 @@ import torch_pruning as tp
 from .hooks import dtype_hint
 from .layouts import layout_of, custom_pruners, weighted_types, _keep_first_
 from torch_pruning import ops as tp_ops
+from .layouts import _blocks_of
+
 
 # %% auto #0
 __all__ = ['TraceError', 'GraphTooLargeError', 'ModelInputError', 'IgnoredLayersTypeError', 'trace_graph', 'ChannelGroup',
-           'find_groups', 'count_macs', 'WidthCost', 'remove_channels_', 'apply_cuts_']
+           'find_groups', 'count_macs', 'WidthCost', 'blockwise_cov', 'round_robin', 'remove_channels_', 'apply_cuts_']
 
 # %% ../nbs/05_surgery.ipynb #f6624213
 class TraceError(ValueError):
@@ -206,6 +209,7 @@ class ChannelGroup:
     prunable:bool = True                         # False: left as is (see `reason`)
     reason:str = ""                              # why the group is not prunable
     members:list = field(default_factory=list)   # channel-wise layers (depthwise convs): cut with the group, never read it
+    conv_groups:int = 1                          # a grouped conv's blocks: n // conv_groups consecutive channels each, equal cuts
 
     @property
     def channels(self) -> dict:
@@ -216,6 +220,7 @@ class ChannelGroup:
         cons = ", ".join(f"{c}" + (f"[{self.n}x{self.taps[c]}]" if self.taps.get(c, 1) > 1 else "") for c in self.consumers)
         s = f"ChannelGroup({self.name!r}, n={self.n}, producers={self.producers}, bns={self.bns}, consumers=[{cons}]"
         if self.members: s += f", members={self.members}"
+        if self.conv_groups > 1: s += f", conv_groups={self.conv_groups}"
         return s + (")" if self.prunable else f", not prunable: {self.reason})")
 
 # %% ../nbs/05_surgery.ipynb #c75e408d
@@ -289,6 +294,7 @@ def _classify(DG, tpgroup, names:dict, ignored:set, residual:bool) -> ChannelGro
     if ops:   # one entry per kind of operation, so that a transformer's 25 LayerNorms read as one reason
         problems.append("unsupported operation" + ("s " if len(ops) > 1 else " ") + ", ".join(
             f"{o} ({ms[0]})" if len(ms) == 1 else f"{o} x{len(ms)} ({ms[0]}, ...)" for o, ms in ops.items()))
+    problems += _conv_blocks(g, DG.model)
     if g.producers: g.name = g.producers[0]
     if output or not g.consumers:
         g.prunable, g.reason = False, "network output (never pruned)"
@@ -314,6 +320,16 @@ def _member(g:ChannelGroup, node, names:dict) -> bool:
     if names[m] not in g.members: g.members.append(names[m])
     return True
 
+def _conv_blocks(g:ChannelGroup, model:nn.Module) -> list[str]:
+    "Set `g.conv_groups` from the grouped convs that write or read `g`; a problem if they split it into different blocks."
+    gs = {}
+    for name in g.producers + g.consumers:
+        m = model.get_submodule(name); lay = layout_of(m)
+        if hasattr(lay, "conv_groups"): gs[name] = lay.conv_groups(m)
+    if len(set(gs.values())) > 1: return [f"grouped convs split the channels into different blocks ({gs})"]
+    if gs: g.conv_groups = next(iter(gs.values()))
+    return []
+
 # %% ../nbs/05_surgery.ipynb #77c02ad2
 def _light_copy(model:nn.Module) -> nn.Module:
     "A copy of `model`'s modules that shares its parameter and buffer tensors: cheap, and narrowing it never edits the model."
@@ -332,7 +348,7 @@ def _narrow_(m:nn.Module, kind:str, k:int, channels:int|None=None):
 def _short(e:Exception) -> str: return f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
 
 def _probe_run(model:nn.Module, example_inputs, groups:list, out_shapes:list) -> tuple[str|None, dict]:
-    """Two forward passes of one light copy, every group in `groups` narrowed by its last channel, and channel 0, then its
+    """Two forward passes of one light copy, every group in `groups` narrowed by its last channel (per block), and channel 0, then its
     last kept channel, set to NaN: (why the narrowed network fails or None, {group name: [(channel, reader)] that saw it elsewhere})."""
     cp, bad, stack, expect, state = _light_copy(model).eval(), {}, [], {}, {}
     mods = dict(cp.named_modules()); names = {m: n for n, m in mods.items()}
@@ -354,16 +370,16 @@ def _probe_run(model:nn.Module, example_inputs, groups:list, out_shapes:list) ->
         # the channels end at their consumers: cleaned, they cannot reach the readers of other groups
         return (torch.where(isnan, torch.zeros_like(x), x), *args[1:]) if some.any() else None
     for g in groups:
-        for p in g.producers: _narrow_(mods[p], "out", g.n - 1); mods[p].register_forward_hook(functools.partial(nan_out, g=g))
-        for b in g.bns: _keep_first_(mods[b], "out", g.n - 1)
-        for w in g.members: _narrow_(mods[w], "out", g.n - 1); through.add(mods[w])
+        for p in g.producers: _narrow_(mods[p], "out", g.n - g.conv_groups); mods[p].register_forward_hook(functools.partial(nan_out, g=g))
+        for b in g.bns: _keep_first_(mods[b], "out", g.n - g.conv_groups)
+        for w in g.members: _narrow_(mods[w], "out", g.n - g.conv_groups); through.add(mods[w])
         for c in g.consumers:
-            _narrow_(mods[c], "in", (g.n - 1) * g.taps[c], g.channels[c]); expect.setdefault(mods[c], []).append((g, g.taps[c]))
+            _narrow_(mods[c], "in", (g.n - g.conv_groups) * g.taps[c], g.channels[c]); expect.setdefault(mods[c], []).append((g, g.taps[c]))
     for m in mods.values():
         if _weighted(m): m.register_forward_pre_hook(check)
         m.register_forward_pre_hook(lambda m, a: stack.append(m) and None)  # which forward raises: the innermost running
         m.register_forward_hook(lambda m, a, o: stack.pop() and None)
-    for state["channel"] in (lambda g: 0, lambda g: g.n - 2):  # first and last kept: a permutation moves at least one
+    for state["channel"] in (lambda g: 0, lambda g: g.n - g.conv_groups - 1):  # first and last kept: a permutation moves at least one
         try:
             with torch.no_grad(): out = _forward(cp, example_inputs)
         except Exception as e:
@@ -375,7 +391,7 @@ def _probe_run(model:nn.Module, example_inputs, groups:list, out_shapes:list) ->
 
 def _probe(model:nn.Module, example_inputs, groups:list, out_shapes:list):
     "Mark groups that fail the narrowing or the layout probe not prunable: all groups in one copy, one by one only on failure."
-    cand = [g for g in groups if g.prunable and g.n > 1]
+    cand = [g for g in groups if g.prunable and g.n > g.conv_groups]
     if not cand: return
     try: why, bad = _probe_run(model, example_inputs, cand, out_shapes)
     except Exception as e:  # e.g. a model that cannot be deep-copied: leave the groups as the graph says
@@ -488,12 +504,18 @@ class WidthCost:
         cout = t["cout"] if t["gout"] is None else k[t["gout"]]
         return cin, cout
 
-    def macs(self, k:list[int]) -> int:
-        "MACs with group widths `k` (one multiply-add = 1)."
+    def round(self, k:list[int]) -> list[int]:
+        "Widths `k` rounded up to a multiple of each group's `conv_groups` (a grouped conv's blocks keep equal widths)."
+        return [min(n, -(-int(x) // g.conv_groups) * g.conv_groups) for x, n, g in zip(k, self.sizes, self.groups)]
+
+    def macs(self, k:list[int], exact:bool=True) -> int:
+        "MACs with group widths `k` (one multiply-add = 1), rounded as `round` does (unless `exact=False`)."
+        if exact: k = self.round(k)
         return int(self.macs_fixed + sum(t["lay"].macs(t["m"], t["rows"], *self._widths(t, k)) for t in self.terms))
 
-    def params(self, k:list[int], compensate:bool=True) -> int:
+    def params(self, k:list[int], compensate:bool=True, exact:bool=True) -> int:
         "Parameters with group widths `k` (with `compensate`, bias-free consumers without a BN after them gain a bias)."
+        if exact: k = self.round(k)
         total = self.params_fixed + sum(a * k[i] for i, a in self.bn_terms)
         for t in self.terms:
             cin, cout = self._widths(t, k)
@@ -504,11 +526,43 @@ class WidthCost:
     def channel_costs(self, params:bool=False) -> list[float]:
         "Marginal MACs (or params) of one channel of each group at full width: its producer filters plus consumer inputs."
         full = list(self.sizes)
-        f = (lambda k: self.params(k, compensate=False)) if params else self.macs
+        f = (lambda k: self.params(k, compensate=False, exact=False)) if params else (lambda k: self.macs(k, exact=False))
         base = f(full)
         return [float(base - f(full[:i] + [full[i] - 1] + full[i+1:])) for i in range(len(full))]
 
+# %% ../nbs/05_surgery.ipynb #483b789b
+def blockwise_cov(cov:torch.Tensor, # (n, n) covariance of the group's channels
+                  G:int,            # blocks of n // G consecutive channels
+                 ) -> torch.Tensor:
+    "`cov` with the covariances between different blocks set to zero."
+    b = torch.arange(cov.shape[0], device=cov.device) // (cov.shape[0] // G)
+    return torch.where(b[:, None] == b[None], cov, torch.zeros((), dtype=cov.dtype, device=cov.device))
+
+def round_robin(order:torch.Tensor, # a permutation of range(n)
+                G:int,              # blocks of n // G consecutive channels
+               ) -> torch.Tensor:
+    "`order` re-sequenced so that every prefix of length jG holds the first j nodes of each block (block order kept)."
+    n = len(order)
+    blk = order // (n // G)
+    rank = torch.empty_like(order)
+    for b in range(G): sel = (blk == b).nonzero().flatten(); rank[sel] = torch.arange(len(sel))
+    return order[torch.argsort(rank * n + torch.arange(n))]
+
 # %% ../nbs/05_surgery.ipynb #59901cbd
+@contextmanager
+def _own_cuts(tpg, DG):
+    "Cut grouped convs with their layout (any channels, equal counts per block), not Torch-Pruning's (the same in every block)."
+    swapped = []
+    for dep, _ in tpg:
+        m = dep.target.module
+        lay = layout_of(m) if isinstance(m, nn.Module) else None
+        if hasattr(lay, "conv_groups"):
+            swapped.append((dep, dep.handler))
+            dep.handler = lay.prune_out_channels if DG.is_out_channel_pruning_fn(dep.handler) else lay.prune_in_channels
+    try: yield
+    finally:
+        for dep, h in swapped: dep.handler = h
+
 def remove_channels_(model:nn.Module,        # the model to cut, in place (the one `DG` was traced on)
                      group:ChannelGroup,       # the group, found on this model or on an identical copy
                      idxs,                     # channels to remove (0 <= i < group.n, at least one kept)
@@ -520,6 +574,7 @@ def remove_channels_(model:nn.Module,        # the model to cut, in place (the o
     if not idxs: return []
     if idxs[0] < 0 or idxs[-1] >= group.n or len(set(idxs)) != len(idxs) or len(idxs) >= group.n:
         raise ValueError(f"idxs for group {group.name} must be distinct channels in [0, {group.n}) that keep at least one")
+    if group.conv_groups > 1: _blocks_of(group.n, group.conv_groups, idxs)   # equal counts per block, before any cut
     producer = model.get_submodule(group.producers[0])
     cur = DG.get_out_channels(producer)
     if cur != group.n: raise ValueError(f"group {group.name} has {cur} channels in this model, expected {group.n}: cut each group once")
@@ -530,7 +585,7 @@ def remove_channels_(model:nn.Module,        # the model to cut, in place (the o
         m = dep.target.module
         if isinstance(m, nn.Module) and m in names and any(True for _ in m.parameters(recurse=False)):
             cuts.append((names[m], "out" if DG.is_out_channel_pruning_fn(dep.handler) else "in", sorted(int(i) for i in ix)))
-    tpg.prune()
+    with _own_cuts(tpg, DG): tpg.prune()
     return cuts
 
 def apply_cuts_(model:nn.Module, # a fresh instance of the architecture the cuts were recorded on
