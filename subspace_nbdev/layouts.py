@@ -12,7 +12,8 @@ from torch_pruning.pruner.function import BasePruningFunc
 
 # %% auto #0
 __all__ = ['LAYOUTS', 'Layout', 'LayoutError', 'register_layout', 'layout_of', 'get_layout', 'weighted_types', 'custom_pruners',
-           'LinearLayout', 'FlatLinearLayout', 'channel_first_view', 'ConvLayout']
+           'LinearLayout', 'FlatLinearLayout', 'channel_first_view', 'ConvLayout', 'DepthwiseConvLayout',
+           'GroupedConvLayout']
 
 # %% ../nbs/00a_layouts.ipynb #5e9bf086
 class Layout(BasePruningFunc):
@@ -200,3 +201,84 @@ class ConvLayout(Layout):
         return pats.to(torch.float64), counts.to(torch.float64) / counts.sum()
 
 for _l in (LinearLayout(), FlatLinearLayout(), ConvLayout()): register_layout(_l)
+
+# %% ../nbs/00a_layouts.ipynb #ebc5c47c
+_DW = tp.pruner.function.DepthwiseConvPruner()
+
+class DepthwiseConvLayout(ConvLayout):
+    "Depthwise nn.Conv1d/2d/3d (groups == in_channels == out_channels > 1): channel-wise, cut with the group it filters."
+    name, channelwise = "depthwise conv", True
+    def accepts(self, m, channels=None):
+        return (type(m) in self.module_types and channels is None and m.groups > 1
+                and m.groups == m.in_channels == m.out_channels)
+    def prune_out_channels(self, m, idxs): return _DW.prune_out_channels(m, idxs)
+    prune_in_channels = prune_out_channels   # one axis: filter i reads channel i and writes channel i
+    def nodes(self, m, channels=None):
+        raise LayoutError(f"a depthwise {type(m).__name__} is channel-wise, not a consumer: its group is read by the next mixing layer")
+    def macs(self, m, positions, cin=None, cout=None):
+        return positions * (m.out_channels if cout is None else cout) * math.prod(m.kernel_size)
+    def params(self, m, cin=None, cout=None):
+        cout = m.out_channels if cout is None else cout
+        return cout * math.prod(m.kernel_size) + cout * (m.bias is not None)
+    def narrow_(self, m, kind, k):   # both kinds: the channel count is one
+        _keep_first_(m, "out", k); m.in_channels = m.out_channels = m.groups = k
+
+register_layout(DepthwiseConvLayout())
+
+# %% ../nbs/00a_layouts.ipynb #e244daeb
+def _blocks_of(n:int, G:int, idxs) -> list[list[int]]:
+    "Per block of n // G consecutive channels, the positions (within the block) of `idxs`; equal counts or ValueError."
+    size, per = n // G, [[] for _ in range(G)]
+    for i in sorted(int(i) for i in idxs): per[i // size].append(i % size)
+    if len({len(p) for p in per}) > 1:
+        raise ValueError(f"a grouped conv (groups={G}) must lose the same number of channels in each of its {G} blocks, "
+                         f"got {[len(p) for p in per]}: choose the cut per block (ChannelGroup.conv_groups)")
+    return per
+
+class GroupedConvLayout(ConvLayout):
+    "nn.Conv1d/2d/3d with 1 < groups, not depthwise: block-diagonal over its channels, equal cuts per block."
+    name = "grouped conv"
+    def accepts(self, m, channels=None):
+        return (type(m) in self.module_types and channels is None and m.groups > 1
+                and not m.groups == m.in_channels == m.out_channels)
+    def conv_groups(self, m) -> int: return m.groups
+    def block_mask(self, m) -> Tensor:
+        "(n, n) bool: which pairs of input channels share a block (may be combined by a compensation)."
+        b = torch.arange(m.in_channels) // (m.in_channels // m.groups)
+        return b[:, None] == b[None]
+    def _diag(self, m, t):   # (G, out/G, G, in/G, taps) view of a dense (out, in, taps) tensor, and the block index
+        G = m.groups
+        return t.view(G, m.out_channels // G, G, m.in_channels // G, -1), torch.arange(G)
+    def weight(self, m, channels=None):
+        taps = math.prod(m.kernel_size)
+        W = m.weight.detach().reshape(m.out_channels, m.in_channels // m.groups, taps)
+        D = W.new_zeros(m.out_channels, m.in_channels, taps)
+        D5, ar = self._diag(m, D)
+        D5[ar, :, ar] = W.view(m.groups, m.out_channels // m.groups, -1, taps)
+        return D
+    def set_weight_(self, m, W, channels=None):
+        W5, ar = self._diag(m, W.reshape(m.out_channels, m.in_channels, -1))
+        with torch.no_grad(): m.weight.copy_(W5[ar, :, ar].reshape(m.weight.shape))
+    def macs(self, m, positions, cin=None, cout=None):
+        cin = m.in_channels if cin is None else cin; cout = m.out_channels if cout is None else cout
+        return positions * cout * (cin // m.groups) * math.prod(m.kernel_size)
+    def params(self, m, cin=None, cout=None):
+        cin = m.in_channels if cin is None else cin; cout = m.out_channels if cout is None else cout
+        return cout * (cin // m.groups) * math.prod(m.kernel_size) + cout * (m.bias is not None)
+    def prune_out_channels(self, m, idxs):
+        _blocks_of(m.out_channels, m.groups, idxs)
+        keep = sorted(set(range(m.out_channels)) - {int(i) for i in idxs})
+        m.weight = nn.Parameter(m.weight.detach()[keep].clone(), requires_grad=m.weight.requires_grad)
+        if m.bias is not None: m.bias = nn.Parameter(m.bias.detach()[keep].clone(), requires_grad=m.bias.requires_grad)
+        m.out_channels = len(keep); return m
+    def prune_in_channels(self, m, idxs):
+        per, size, o = _blocks_of(m.in_channels, m.groups, idxs), m.in_channels // m.groups, m.out_channels // m.groups
+        W = m.weight.detach()
+        W = torch.cat([W[b * o:(b + 1) * o][:, sorted(set(range(size)) - set(p))] for b, p in enumerate(per)])
+        m.weight = nn.Parameter(W.clone(), requires_grad=m.weight.requires_grad)
+        m.in_channels -= len(idxs); return m
+    def narrow_(self, m, kind, k):   # the first k // groups channels of every block (k a multiple of groups)
+        if kind == "out": _keep_first_(m, "out", k); m.out_channels = k
+        else: _keep_first_(m, "in", k // m.groups); m.in_channels = k
+
+register_layout(GroupedConvLayout())

@@ -21,6 +21,7 @@ from .compensation import (_consumer_layout, least_squares_map, removed_nodes, c
 from .layouts import get_layout
 from .surgery import (ChannelGroup, find_groups, count_macs, WidthCost, trace_graph, _tensors,
                                     remove_channels_, apply_cuts_)
+from .surgery import blockwise_cov, round_robin
 
 # %% auto #0
 __all__ = ['DAMPING', 'FAR_BELOW', 'PROBE', 'EXACT_TOL', 'SCARCE', 'GroupRow', 'PruneReport', 'SubspacePruner',
@@ -61,6 +62,8 @@ def _consumer_gram(consumer:nn.Module, channels) -> Tensor:
 
 def _factor_group(g:ChannelGroup, stats:dict, model:nn.Module, ordering:str|Ordering, seed:int) -> _Factors:
     covs = [stats[c].cov for c in g.consumers]
+    G = g.conv_groups   # grouped conv blocks: each ordered and compensated on its own (05_surgery)
+    if G > 1: covs = [blockwise_cov(c, G) for c in covs]
     cov = covs[0] if len(covs) == 1 else sum(covs) / len(covs)
     ordering = get_ordering(ordering)
     ctx = OrderContext(   # each item is computed only if the ordering reads it
@@ -80,6 +83,8 @@ def _factor_group(g:ChannelGroup, stats:dict, model:nn.Module, ordering:str|Orde
         Lk, dk, rest = ldl_columns(So, k)   # the k leading columns are all that the error weights read
         if bool((rest == 0).all()): L, d = Lk, torch.cat([dk, rest])
         else: L, d = ldl(So)   # a later node keeps some variance given the first k (badly scaled S): factor it all
+    if G > 1:   # every prefix of jG nodes: j of each block (keeps each node's d: it depends on its block only)
+        order = round_robin(order, G); L, d = ldl(cov[order][:, order])
     e = {}
     for c, cov_c in zip(g.consumers, covs):
         Lc, dc = (L, d) if torch.equal(cov_c, cov) else ldl(cov_c[order][:, order])
@@ -401,6 +406,8 @@ def _compensation(self:SubspacePruner, g:ChannelGroup, f:_Factors, k:int, model:
     "The `Compensation` of consumer `c` of group `g` when the first k nodes of its order are kept."
     cons, ch = model.get_submodule(c), g.channels[c]
     S, mu = stats[c].cov, stats[c].mean
+    lay = get_layout(cons, ch)
+    if hasattr(lay, "block_mask"): S = S * lay.block_mask(cons).to(S.device)   # grouped conv: block-diagonal A
     keep = f.order[:k].to(S.device)
     size = self.in_sizes.get(c)
     out, n, r = cons.weight.shape[0], g.n, g.n - k
@@ -417,6 +424,7 @@ def _build(self:SubspacePruner, widths:list, ordering:str|Ordering, compensate:b
            damping:float|None=None):
     "A pruned deep copy of the model, with per-group rows and the record of cuts."
     damping = self.damping if damping is None else damping
+    widths = self.cost.round(widths)   # grouped convs: equal widths per block, as the budget search priced them
     model = copy.deepcopy(self.model)
     DG = trace_graph(model, self.example_inputs)[0] if remove else None
     facts = self._factors_for(ordering)

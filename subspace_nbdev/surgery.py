@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy, functools, math, sys, time, warnings
 from torch import Tensor
 from contextlib import contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 import torch
 from torch import nn
@@ -14,10 +15,12 @@ import torch_pruning as tp
 from .hooks import dtype_hint
 from .layouts import layout_of, custom_pruners, weighted_types, _keep_first_
 from torch_pruning import ops as tp_ops
+from .layouts import _blocks_of
+
 
 # %% auto #0
 __all__ = ['TraceError', 'GraphTooLargeError', 'ModelInputError', 'IgnoredLayersTypeError', 'trace_graph', 'ChannelGroup',
-           'find_groups', 'count_macs', 'WidthCost', 'remove_channels_', 'apply_cuts_']
+           'find_groups', 'count_macs', 'WidthCost', 'blockwise_cov', 'round_robin', 'remove_channels_', 'apply_cuts_']
 
 # %% ../nbs/05_surgery.ipynb #f6624213
 class TraceError(ValueError):
@@ -128,7 +131,21 @@ def _bound_graph(DG, model:nn.Module) -> _Guard:
     DG._snp_guard = guard
     return guard
 
-# %% ../nbs/05_surgery.ipynb #ea0b66bd
+# %% ../nbs/05_surgery.ipynb #986ce00d
+def _reshape_failure(e:Exception, names:dict) -> str|None:
+    "Why Torch-Pruning's reshape index mapping raised `e` (a channel shuffle), naming where; None if it failed elsewhere."
+    tb, node = e.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name == "update_reshape_index_mapping": node = tb.tb_frame.f_locals.get("reshape_node")
+        tb = tb.tb_next
+    if node is None: return None
+    op = node.grad_fn.name() if hasattr(node.grad_fn, "name") else "a reshape"
+    return (f"unsupported operation channel shuffle ({op}{_near(node, names)}): a view that splits the channel axis into "
+            "(groups, channels // groups) before a transpose and a view back permutes the channels, and the dependency "
+            f"tracer cannot map channel indices through it ({type(e).__name__} in Torch-Pruning). Prune a model without "
+            "channel shuffles (ShuffleNet), or a sub-network without those blocks.")
+
+# %% ../nbs/05_surgery.ipynb #4e1e8123
 _ROTARY = "apply_rotary_pos_emb"   # Hugging Face's rotary embedding: a function in each model family's module
 
 def _rotary_identity(q, k, *args, **kwargs): return q, k
@@ -170,6 +187,8 @@ def _trace(model:nn.Module, example_inputs) -> tuple:
             DG = tp.DependencyGraph().build_dependency(model, example_inputs=example_inputs, forward_fn=_fwd, verbose=False,
                                                        customized_pruners=custom_pruners())
     except Exception as e:
+        why = _reshape_failure(e, {m: n for n, m in model.named_modules()})
+        if why: raise TraceError(f"Torch-Pruning could not trace {type(model).__name__}: {why}") from e
         raise TraceError(f"Torch-Pruning could not trace {type(model).__name__} on {_describe(example_inputs)} "
                          f"({type(e).__name__}: {e}).{dtype_hint(model, _tensors(example_inputs))} Check that `model(example_inputs)` runs "
                          "and keeps the autograd graph (no .detach(), .item(), numpy round trips or no_grad inside forward).") from e
@@ -208,6 +227,8 @@ class ChannelGroup:
     bn_after:dict = field(default_factory=dict)  # consumer -> the BatchNorm right after it, or None
     prunable:bool = True                         # False: left as is (see `reason`)
     reason:str = ""                              # why the group is not prunable
+    members:list = field(default_factory=list)   # channel-wise layers (depthwise convs): cut with the group, never read it
+    conv_groups:int = 1                          # a grouped conv's blocks: n // conv_groups consecutive channels each, equal cuts
 
     @property
     def channels(self) -> dict:
@@ -217,6 +238,8 @@ class ChannelGroup:
     def __repr__(self):
         cons = ", ".join(f"{c}" + (f"[{self.n}x{self.taps[c]}]" if self.taps.get(c, 1) > 1 else "") for c in self.consumers)
         s = f"ChannelGroup({self.name!r}, n={self.n}, producers={self.producers}, bns={self.bns}, consumers=[{cons}]"
+        if self.members: s += f", members={self.members}"
+        if self.conv_groups > 1: s += f", conv_groups={self.conv_groups}"
         return s + (")" if self.prunable else f", not prunable: {self.reason})")
 
 # %% ../nbs/05_surgery.ipynb #c75e408d
@@ -254,6 +277,7 @@ def _classify(DG, tpgroup, names:dict, ignored:set, residual:bool) -> ChannelGro
     n = len(tpgroup[0].idxs)
     g = ChannelGroup(name=names.get(tpgroup[0].dep.target.module, "?"), n=n)
     problems, coupled, output, ops = [], [], False, {}  # ops: unsupported operation -> the modules where it occurs
+    gates = set()   # channel-wise products (squeeze-excitation's x * s): not residual couplings
     for item in tpgroup:
         dep, idxs = item.dep, item.idxs
         node, m = dep.target, dep.target.module
@@ -280,31 +304,30 @@ def _classify(DG, tpgroup, names:dict, ignored:set, residual:bool) -> ChannelGro
         elif t == tp_ops.OPTYPE.BN: g.bns.append(names[m])
         elif t == tp_ops.OPTYPE.ELEMENTWISE:
             # a coupling joins two activations; an input that depends on parameters only is a layer's own weight or bias
-            if sum(_carries_activations(i, names) for i in node.inputs) > 1: coupled.append(_optype_name(node))
+            if sum(_carries_activations(i, names) for i in node.inputs) > 1:
+                if _is_gate(node): gates.add(node)
+                else: coupled.append(_optype_name(node))
+        elif _member(g, node, names): pass   # a depthwise conv: channel-wise, like a BN
         elif t in (tp_ops.OPTYPE.RESHAPE, tp_ops.OPTYPE.OUTPUT): pass
         else: ops.setdefault(_optype_name(node), []).append(names.get(m, type(m).__name__))
     if ops:   # one entry per kind of operation, so that a transformer's 25 LayerNorms read as one reason
         problems.append("unsupported operation" + ("s " if len(ops) > 1 else " ") + ", ".join(
             f"{o} ({ms[0]})" if len(ms) == 1 else f"{o} x{len(ms)} ({ms[0]}, ...)" for o, ms in ops.items()))
+    problems += _conv_blocks(g, DG.model)
     if g.producers: g.name = g.producers[0]
     if output or not g.consumers:
         g.prunable, g.reason = False, "network output (never pruned)"
     elif problems:
         g.prunable, g.reason = False, "; ".join(problems)
-    elif any(DG.model.get_submodule(p) in ignored for p in g.producers + g.bns):
+    elif any(DG.model.get_submodule(p) in ignored for p in g.producers + g.bns + g.members):
         g.prunable, g.reason = False, "ignored (ignored_layers)"
-    elif (coupled or len(g.producers) > 1) and not residual and not _gated_product(g, coupled, DG.model):
+    elif (coupled or len(g.producers) > 1 + len(gates)) and not residual:   # each gate brings its own producer
         what = ", ".join(f"{coupled.count(o)} {o}" for o in sorted(set(coupled))) or "a shared input"
         g.prunable, g.reason = False, (f"coupled through a residual add ({what}; {len(g.producers)} producers): "
                                        "left unpruned (residual=True prunes it)")
     return g
 
-# %% ../nbs/05_surgery.ipynb #21762c2f
-def _gated_product(g:ChannelGroup, coupled:list, model:nn.Module) -> bool:
-    "A gated MLP's hidden group: its only coupling is one element-wise product of its two producers, both linear layers."
-    return (coupled == ["MulBackward"] and len(g.producers) == 2
-            and all(isinstance(model.get_submodule(p), nn.Linear) for p in g.producers))
-
+# %% ../nbs/05_surgery.ipynb #30dce07c
 def _is_norm(m) -> bool:
     "A per-token normalisation over the channels (LayerNorm, RMSNorm, or a library's own class of that name)."
     return isinstance(m, (nn.LayerNorm, getattr(nn, "RMSNorm", nn.LayerNorm))) or (
@@ -328,6 +351,28 @@ def _norm_reason(g:ChannelGroup, tpgroup, owner:dict) -> ChannelGroup:
                     f"head_dim channels, cut as a whole head or not at all; not pruned channel by channel ({g.reason})")
     return g
 
+# %% ../nbs/05_surgery.ipynb #b130cdd4
+def _is_gate(node) -> bool:
+    "An element-wise product of two activations (a squeeze-excitation gate, a GLU): channel-wise, not a residual coupling."
+    return _optype_name(node) == "MulBackward"
+
+def _member(g:ChannelGroup, node, names:dict) -> bool:
+    "Record a channel-wise layer (one whose layout says `channelwise`, e.g. a depthwise conv) as a member of `g`."
+    m = node.module
+    if node.type != tp_ops.OPTYPE.DEPTHWISE_CONV or m not in names or not getattr(layout_of(m), "channelwise", False): return False
+    if names[m] not in g.members: g.members.append(names[m])
+    return True
+
+def _conv_blocks(g:ChannelGroup, model:nn.Module) -> list[str]:
+    "Set `g.conv_groups` from the grouped convs that write or read `g`; a problem if they split it into different blocks."
+    gs = {}
+    for name in g.producers + g.consumers:
+        m = model.get_submodule(name); lay = layout_of(m)
+        if hasattr(lay, "conv_groups"): gs[name] = lay.conv_groups(m)
+    if len(set(gs.values())) > 1: return [f"grouped convs split the channels into different blocks ({gs})"]
+    if gs: g.conv_groups = next(iter(gs.values()))
+    return []
+
 # %% ../nbs/05_surgery.ipynb #77c02ad2
 def _light_copy(model:nn.Module) -> nn.Module:
     "A copy of `model`'s modules that shares its parameter and buffer tensors: cheap, and narrowing it never edits the model."
@@ -346,15 +391,16 @@ def _narrow_(m:nn.Module, kind:str, k:int, channels:int|None=None):
 def _short(e:Exception) -> str: return f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
 
 def _probe_run(model:nn.Module, example_inputs, groups:list, out_shapes:list) -> tuple[str|None, dict]:
-    """Two forward passes of one light copy, every group in `groups` narrowed by its last channel, and channel 0, then its
+    """Two forward passes of one light copy, every group in `groups` narrowed by its last channel (per block), and channel 0, then its
     last kept channel, set to NaN: (why the narrowed network fails or None, {group name: [(channel, reader)] that saw it elsewhere})."""
     cp, bad, stack, expect, state = _light_copy(model).eval(), {}, [], {}, {}
     mods = dict(cp.named_modules()); names = {m: n for n, m in mods.items()}
+    through = set()   # channel-wise members: channel j in, channel j out
     def nan_out(m, a, out, g):
         out = out.clone(); out.select(_channel_dim(m), state["channel"](g)).fill_(float("nan")); return out
     def check(m, args):
         x = args[0] if args else None
-        if not isinstance(x, torch.Tensor) or not x.is_floating_point(): return None
+        if m in through or not isinstance(x, torch.Tensor) or not x.is_floating_point(): return None
         isnan = x.isnan()
         if m not in expect and not isnan.any(): return None   # the common case, one pass over the input
         nan = isnan.movedim(_channel_dim(m), 0).flatten(1)
@@ -367,15 +413,16 @@ def _probe_run(model:nn.Module, example_inputs, groups:list, out_shapes:list) ->
         # the channels end at their consumers: cleaned, they cannot reach the readers of other groups
         return (torch.where(isnan, torch.zeros_like(x), x), *args[1:]) if some.any() else None
     for g in groups:
-        for p in g.producers: _narrow_(mods[p], "out", g.n - 1); mods[p].register_forward_hook(functools.partial(nan_out, g=g))
-        for b in g.bns: _keep_first_(mods[b], "out", g.n - 1)
+        for p in g.producers: _narrow_(mods[p], "out", g.n - g.conv_groups); mods[p].register_forward_hook(functools.partial(nan_out, g=g))
+        for b in g.bns: _keep_first_(mods[b], "out", g.n - g.conv_groups)
+        for w in g.members: _narrow_(mods[w], "out", g.n - g.conv_groups); through.add(mods[w])
         for c in g.consumers:
-            _narrow_(mods[c], "in", (g.n - 1) * g.taps[c], g.channels[c]); expect.setdefault(mods[c], []).append((g, g.taps[c]))
+            _narrow_(mods[c], "in", (g.n - g.conv_groups) * g.taps[c], g.channels[c]); expect.setdefault(mods[c], []).append((g, g.taps[c]))
     for m in mods.values():
         if _weighted(m): m.register_forward_pre_hook(check)
         m.register_forward_pre_hook(lambda m, a: stack.append(m) and None)  # which forward raises: the innermost running
         m.register_forward_hook(lambda m, a, o: stack.pop() and None)
-    for state["channel"] in (lambda g: 0, lambda g: g.n - 2):  # first and last kept: a permutation moves at least one
+    for state["channel"] in (lambda g: 0, lambda g: g.n - g.conv_groups - 1):  # first and last kept: a permutation moves at least one
         try:
             with torch.no_grad(): out = _forward(cp, example_inputs)
         except Exception as e:
@@ -387,7 +434,7 @@ def _probe_run(model:nn.Module, example_inputs, groups:list, out_shapes:list) ->
 
 def _probe(model:nn.Module, example_inputs, groups:list, out_shapes:list):
     "Mark groups that fail the narrowing or the layout probe not prunable: all groups in one copy, one by one only on failure."
-    cand = [g for g in groups if g.prunable and g.n > 1]
+    cand = [g for g in groups if g.prunable and g.n > g.conv_groups]
     if not cand: return
     try: why, bad = _probe_run(model, example_inputs, cand, out_shapes)
     except Exception as e:  # e.g. a model that cannot be deep-copied: leave the groups as the graph says
@@ -518,6 +565,7 @@ class WidthCost:
         for i, g in enumerate(self.groups):
             for p in g.producers: out_of[p] = i
             for c in g.consumers: in_of[c] = (i, g.taps[c])
+            for w in g.members: out_of[w], in_of[w] = i, (i, 1)   # channel-wise: its input and output width are k
         self.terms = []   # one per pruned layer: its layout, output rows, and the groups of its inputs and outputs
         self.macs_fixed = rows.attention   # attention products: no head is cut here, so a fixed term
         touched = set(out_of) | set(in_of) | {b for g in self.groups for b in g.bns}
@@ -530,7 +578,7 @@ class WidthCost:
             gi, taps = in_of.get(name, (None, 1))
             self.terms.append(dict(name=name, m=m, lay=lay, rows=rows.get(m, 0), gin=gi, taps=taps,
                                    cin=lay.get_in_channels(m), gout=out_of.get(name), cout=lay.get_out_channels(m),
-                                   gains_bias=(getattr(m, "bias", None) is None and gi is not None
+                                   gains_bias=(getattr(m, "bias", None) is None and gi is not None and name in self.groups[gi].consumers
                                                and self.groups[gi].bn_after.get(name) is None)))
         self.bn_terms = [(i, 2 if mods[b].affine else 0) for i, g in enumerate(self.groups) for b in g.bns]
 
@@ -539,12 +587,18 @@ class WidthCost:
         cout = t["cout"] if t["gout"] is None else k[t["gout"]]
         return cin, cout
 
-    def macs(self, k:list[int]) -> int:
-        "MACs with group widths `k` (one multiply-add = 1)."
+    def round(self, k:list[int]) -> list[int]:
+        "Widths `k` rounded up to a multiple of each group's `conv_groups` (a grouped conv's blocks keep equal widths)."
+        return [min(n, -(-int(x) // g.conv_groups) * g.conv_groups) for x, n, g in zip(k, self.sizes, self.groups)]
+
+    def macs(self, k:list[int], exact:bool=True) -> int:
+        "MACs with group widths `k` (one multiply-add = 1), rounded as `round` does (unless `exact=False`)."
+        if exact: k = self.round(k)
         return int(self.macs_fixed + sum(t["lay"].macs(t["m"], t["rows"], *self._widths(t, k)) for t in self.terms))
 
-    def params(self, k:list[int], compensate:bool=True) -> int:
+    def params(self, k:list[int], compensate:bool=True, exact:bool=True) -> int:
         "Parameters with group widths `k` (with `compensate`, bias-free consumers without a BN after them gain a bias)."
+        if exact: k = self.round(k)
         total = self.params_fixed + sum(a * k[i] for i, a in self.bn_terms)
         for t in self.terms:
             cin, cout = self._widths(t, k)
@@ -555,11 +609,43 @@ class WidthCost:
     def channel_costs(self, params:bool=False) -> list[float]:
         "Marginal MACs (or params) of one channel of each group at full width: its producer filters plus consumer inputs."
         full = list(self.sizes)
-        f = (lambda k: self.params(k, compensate=False)) if params else self.macs
+        f = (lambda k: self.params(k, compensate=False, exact=False)) if params else (lambda k: self.macs(k, exact=False))
         base = f(full)
         return [float(base - f(full[:i] + [full[i] - 1] + full[i+1:])) for i in range(len(full))]
 
+# %% ../nbs/05_surgery.ipynb #483b789b
+def blockwise_cov(cov:torch.Tensor, # (n, n) covariance of the group's channels
+                  G:int,            # blocks of n // G consecutive channels
+                 ) -> torch.Tensor:
+    "`cov` with the covariances between different blocks set to zero."
+    b = torch.arange(cov.shape[0], device=cov.device) // (cov.shape[0] // G)
+    return torch.where(b[:, None] == b[None], cov, torch.zeros((), dtype=cov.dtype, device=cov.device))
+
+def round_robin(order:torch.Tensor, # a permutation of range(n)
+                G:int,              # blocks of n // G consecutive channels
+               ) -> torch.Tensor:
+    "`order` re-sequenced so that every prefix of length jG holds the first j nodes of each block (block order kept)."
+    n = len(order)
+    blk = order // (n // G)
+    rank = torch.empty_like(order)
+    for b in range(G): sel = (blk == b).nonzero().flatten(); rank[sel] = torch.arange(len(sel))
+    return order[torch.argsort(rank * n + torch.arange(n))]
+
 # %% ../nbs/05_surgery.ipynb #59901cbd
+@contextmanager
+def _own_cuts(tpg, DG):
+    "Cut grouped convs with their layout (any channels, equal counts per block), not Torch-Pruning's (the same in every block)."
+    swapped = []
+    for dep, _ in tpg:
+        m = dep.target.module
+        lay = layout_of(m) if isinstance(m, nn.Module) else None
+        if hasattr(lay, "conv_groups"):
+            swapped.append((dep, dep.handler))
+            dep.handler = lay.prune_out_channels if DG.is_out_channel_pruning_fn(dep.handler) else lay.prune_in_channels
+    try: yield
+    finally:
+        for dep, h in swapped: dep.handler = h
+
 def remove_channels_(model:nn.Module,        # the model to cut, in place (the one `DG` was traced on)
                      group:ChannelGroup,       # the group, found on this model or on an identical copy
                      idxs,                     # channels to remove (0 <= i < group.n, at least one kept)
@@ -571,6 +657,7 @@ def remove_channels_(model:nn.Module,        # the model to cut, in place (the o
     if not idxs: return []
     if idxs[0] < 0 or idxs[-1] >= group.n or len(set(idxs)) != len(idxs) or len(idxs) >= group.n:
         raise ValueError(f"idxs for group {group.name} must be distinct channels in [0, {group.n}) that keep at least one")
+    if group.conv_groups > 1: _blocks_of(group.n, group.conv_groups, idxs)   # equal counts per block, before any cut
     producer = model.get_submodule(group.producers[0])
     cur = DG.get_out_channels(producer)
     if cur != group.n: raise ValueError(f"group {group.name} has {cur} channels in this model, expected {group.n}: cut each group once")
@@ -581,7 +668,7 @@ def remove_channels_(model:nn.Module,        # the model to cut, in place (the o
         m = dep.target.module
         if isinstance(m, nn.Module) and m in names and any(True for _ in m.parameters(recurse=False)):
             cuts.append((names[m], "out" if DG.is_out_channel_pruning_fn(dep.handler) else "in", sorted(int(i) for i in ix)))
-    tpg.prune()
+    with _own_cuts(tpg, DG): tpg.prune()
     return cuts
 
 def apply_cuts_(model:nn.Module, # a fresh instance of the architecture the cuts were recorded on
