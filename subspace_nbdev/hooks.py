@@ -13,8 +13,8 @@ from tqdm.auto import tqdm
 from .layouts import layout_of, channel_first_view
 
 # %% auto #0
-__all__ = ['BATCH_FORMS', 'ChannelStats', 'consumer_view', 'consumer_samples', 'BatchError', 'ForwardError', 'NonFiniteError',
-           'batch_arguments', 'dtype_hint', 'EmptyLoaderError', 'collect_stats']
+__all__ = ['BATCH_FORMS', 'TOKEN_MASK', 'ChannelStats', 'consumer_view', 'consumer_samples', 'BatchError', 'ForwardError',
+           'NonFiniteError', 'batch_arguments', 'dtype_hint', 'real_tokens', 'EmptyLoaderError', 'collect_stats']
 
 # %% ../nbs/00_hooks.ipynb #65c38ca1
 _BLOCK = 2**22       # float64 elements per Gram block on the CPU (32 MB): one 224x224 map of 64 channels is 3.2 M
@@ -236,6 +236,11 @@ def _forward_error(e:Exception, model:nn.Module, batch, args:tuple, kwargs:dict,
                         f"{type(e).__name__}: {e}.{hint} Supported batch forms: {BATCH_FORMS}.")
 
 # %% ../nbs/00_hooks.ipynb #b3dd6680
+def _channel_dim(module:nn.Module, channels:int|None=None) -> int:
+    "The axis of the channels in `module`'s input: its layout's, else 1 (BN, pooling: channels first)."
+    lay = layout_of(module, channels)
+    return lay.channel_dim if lay is not None else 1
+
 def _model_device(model:nn.Module) -> torch.device:
     "The device of the model's first parameter (or buffer), CPU for a stateless model."
     for t in model.parameters(): return t.device
@@ -250,6 +255,16 @@ def _eval_mode(model:nn.Module):
     try: yield model
     finally:
         for m, training in modes: m.train(training)
+
+# %% ../nbs/00_hooks.ipynb #4a682810
+TOKEN_MASK = "attention_mask"   # the keyword of a dict batch that marks real tokens (1) and padding (0)
+
+def real_tokens(x:Tensor, # a consumer's input
+                mask:Tensor|None, # (batch, tokens), nonzero at real tokens; None: no mask
+               ) -> Tensor:
+    "The real tokens of a channels-last `(batch, tokens, ..., n)` input as `(real tokens, ..., n)`; any other input as it is."
+    if mask is None or x.ndim < 3 or mask.ndim != 2 or tuple(x.shape[:2]) != tuple(mask.shape): return x
+    return x[mask.to(x.device) != 0]
 
 # %% ../nbs/00_hooks.ipynb #d6021828
 class EmptyLoaderError(ValueError):
@@ -274,12 +289,15 @@ def collect_stats(model:nn.Module, # the network (statistics are taken on this, 
     if unknown: raise ValueError(f"channels names {sorted(unknown)} that are not consumers: use names of `consumers`")
     stats, device = {}, _model_device(model)
     fired, hook_error = {}, []  # consumers run in this batch, in execution order -> items to count; a hook's own error
+    mask = {}                   # the current batch's token mask, if it has one
     items = 0
 
     def make_hook(name):
         def hook(module, args):
             try:
-                x, dim = consumer_view(module, args[0].detach(), channels.get(name))
+                x = args[0].detach()
+                if mask.get("m") is not None and _channel_dim(module, channels.get(name)) == -1: x = real_tokens(x, mask["m"])
+                x, dim = consumer_view(module, x, channels.get(name))
                 if name not in stats: stats[name] = ChannelStats(x.shape[1], device=x.device)
                 stats[name].update(x, dim, items=0 if name in fired else items)  # a shared consumer counts items once
                 fired[name] = True
@@ -301,6 +319,8 @@ def collect_stats(model:nn.Module, # the network (statistics are taken on this, 
                 args, kwargs = _to(args, kwargs, device)
                 finite = _finite_flag(args, kwargs)  # no sync yet: read after the forward, with the consumers' sums
                 fired.clear()
+                m = kwargs.get(TOKEN_MASK)
+                mask["m"] = m if isinstance(m, Tensor) and m.ndim == 2 else None
                 try: model(*args, **kwargs)
                 except Exception as e:
                     if hook_error and e is hook_error[-1]: raise

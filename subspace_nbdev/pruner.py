@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn, Tensor
 from fastcore.basics import patch
-from .hooks import collect_stats, _eval_mode, EmptyLoaderError
+from .hooks import collect_stats, _eval_mode, _truncate, EmptyLoaderError
 from .checks import UnreachableBudgetError, check_budget, check_threshold, model_fingerprint, check_unchanged, degenerate_groups
 from .triangular import ldl, ldl_columns
 from .ordering import node_order, zca_scores, ORDERINGS, OrderContext, Ordering, get_ordering
@@ -19,7 +19,7 @@ from .allocation import (cumulative_variance, keep_counts, uniform_counts, cost_
 from .compensation import (_consumer_layout, least_squares_map, removed_nodes, compensate_, predicted_error, consumer_matrix,
                            best_compensation, tap_coverage, KINDS)
 from .layouts import get_layout
-from .surgery import (ChannelGroup, find_groups, count_macs, WidthCost, trace_graph,
+from .surgery import (ChannelGroup, find_groups, count_macs, WidthCost, trace_graph, _tensors,
                                     remove_channels_, apply_cuts_)
 from .surgery import blockwise_cov, round_robin
 
@@ -144,7 +144,7 @@ class PruneReport:
                 f"{par} = {self.threshold:.6g}")
         tot = (f"MACs {_count(self.macs_before)} -> {_count(self.macs_after)} ({self.macs_ratio:.3f}); "
                f"params {_count(self.params_before)} -> {_count(self.params_after)} ({self.params_ratio:.3f}). "
-               "MACs: one multiply-add = 1 (conv and linear layers, one forward pass of example_inputs).")
+               "MACs: one multiply-add = 1 (conv and linear layers and attention's QK^T and AV products, one forward pass of example_inputs).")
         cols = ["group", "before", "after", "kept", "variance kept", "pred. error", "rel. error", "comp.", "note"]
         rows = [[r.name, str(r.before), str(r.after), f"{r.after/r.before:.3f}",
                  "" if r.variance_kept is None else f"{r.variance_kept:.6f}",
@@ -258,18 +258,23 @@ def _watch_inputs(model:nn.Module, consumers:dict):
         def hook(m, args):
             if args and isinstance(args[0], Tensor) and args[0].ndim > 2: rec["sizes"].setdefault(name, tuple(args[0].shape[2:]))
         return hook
-    def input_hook(m, args):
-        x = args[0] if args else None
-        if not isinstance(x, Tensor) or x.ndim == 0 or not x.is_floating_point(): return
+    def input_hook(m, args, kwargs):   # the first tensor, positional or keyword (token ids: only whether they vary)
+        x = next((v for v in (*args, *kwargs.values()) if isinstance(v, Tensor) and v.ndim > 0), None)
+        if x is None: return
         x = x.detach()
         if rec["first"] is None: rec["first"] = x[:1].clone()
         rec["varies"] = rec["varies"] or x.shape[1:] != rec["first"].shape[1:] or bool((x != rec["first"]).any())
+        if not x.is_floating_point(): return
         rec["lo"], rec["hi"] = min(rec["lo"], float(x.min())), max(rec["hi"], float(x.max()))
         rec["sumsq"] += float(x.double().square().sum()); rec["maxabs"] = max(rec["maxabs"], float(x.abs().max()))
-    def output_hook(m, args, out):   # a few calibration inputs and the original outputs: `prune` measures itself on them
-        if rec["probe"] is None and args and isinstance(args[0], Tensor) and isinstance(out, Tensor) and len(out) == len(args[0]):
-            rec["probe"] = (args[0][:PROBE].detach().clone(), out[:PROBE].detach().clone())
-    hs = [model.register_forward_pre_hook(input_hook), model.register_forward_hook(output_hook)] + \
+    def output_hook(m, args, kwargs, out):   # a few calibration inputs and the original outputs: `prune` measures itself on them
+        ins, outs = [v for v in (*args, *kwargs.values()) if isinstance(v, Tensor) and v.ndim > 0], _tensors(out)
+        if rec["probe"] is None and ins and outs and len(outs[0]) == len(ins[0]):   # a model output: its first tensor
+            a, kw = _truncate(args, kwargs, PROBE)
+            a, kw = tuple(v.detach().clone() if isinstance(v, Tensor) else v for v in a), \
+                    {k: v.detach().clone() if isinstance(v, Tensor) else v for k, v in kw.items()}
+            rec["probe"] = (ins[0][:PROBE].detach().clone(), outs[0][:PROBE].detach().clone(), a, kw)
+    hs = [model.register_forward_pre_hook(input_hook, with_kwargs=True), model.register_forward_hook(output_hook, with_kwargs=True)] + \
          [m.register_forward_pre_hook(size_hook(n)) for n, m in consumers.items()]
     try: yield rec
     finally:
@@ -550,8 +555,9 @@ def _notes(self:SubspacePruner, budget, r, search, facts, compensate, damping, m
 def _measure(self:SubspacePruner, pruned:nn.Module) -> float|None:
     "Relative output error ||y' - y|| / ||y|| of `pruned` on the probe images kept by `calibrate` (None if none)."
     if self._probe is None: return None
-    x, y0 = self._probe
-    with _eval_mode(pruned), torch.no_grad(): y1 = pruned(x)
+    x, y0, args, kwargs = self._probe
+    with _eval_mode(pruned), torch.no_grad(): y1 = _tensors(pruned(*args, **kwargs))
+    y1 = y1[0] if y1 else None   # the output's first tensor (a Hugging Face model's logits or last hidden state)
     if not isinstance(y1, Tensor) or y1.shape != y0.shape: return None
     den = float(y0.double().square().sum())
     return float((y1.double() - y0.double()).square().sum() / den) ** 0.5 if den > 0 else None

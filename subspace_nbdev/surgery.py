@@ -4,7 +4,8 @@
 
 # %% ../nbs/05_surgery.ipynb #8c878e70
 from __future__ import annotations
-import copy, functools, math, time, warnings
+import copy, functools, math, sys, time, warnings
+from torch import Tensor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 import torch
@@ -14,7 +15,6 @@ from .hooks import dtype_hint
 from .layouts import layout_of, custom_pruners, weighted_types, _keep_first_
 from torch_pruning import ops as tp_ops
 from .layouts import _blocks_of
-
 
 # %% auto #0
 __all__ = ['TraceError', 'GraphTooLargeError', 'ModelInputError', 'IgnoredLayersTypeError', 'trace_graph', 'ChannelGroup',
@@ -129,6 +129,22 @@ def _bound_graph(DG, model:nn.Module) -> _Guard:
     DG._snp_guard = guard
     return guard
 
+# %% ../nbs/05_surgery.ipynb #ea0b66bd
+_ROTARY = "apply_rotary_pos_emb"   # Hugging Face's rotary embedding: a function in each model family's module
+
+def _rotary_identity(q, k, *args, **kwargs): return q, k
+
+@contextmanager
+def _plain_rotary(model:nn.Module):
+    "While tracing: every Hugging Face `apply_rotary_pos_emb` that `model`'s classes call, as the identity."
+    mods = {sys.modules.get(type(m).__module__) for m in model.modules()}
+    saved = [(mod, getattr(mod, _ROTARY)) for mod in mods if mod is not None and callable(getattr(mod, _ROTARY, None))]
+    try:
+        for mod, _ in saved: setattr(mod, _ROTARY, _rotary_identity)
+        yield
+    finally:
+        for mod, f in saved: setattr(mod, _ROTARY, f)
+
 # %% ../nbs/05_surgery.ipynb #986ce00d
 def _reshape_failure(e:Exception, names:dict) -> str|None:
     "Why Torch-Pruning's reshape index mapping raised `e` (a channel shuffle), naming where; None if it failed elsewhere."
@@ -159,11 +175,12 @@ def _trace(model:nn.Module, example_inputs) -> tuple:
         if m not in rec.calls: rec.order.append(m)
         rec.calls[m] = rec.calls.get(m, 0) + 1
     def _fwd(m, x):  # Torch-Pruning's default tries model(*x) first, which drops the batch dimension of a batch of one
-        out = _forward(m, x); rec.out_shapes = [tuple(t.shape) for t in _tensors(out)]; return out
+        out = _tensors(_forward(m, x))   # tensors only: a Hugging Face output also holds a key/value cache object
+        rec.out_shapes = [tuple(t.shape) for t in out]; return out
     try:
         for m in model.modules():
             if _weighted(m): m.register_forward_hook(_log)
-        with torch.enable_grad(), warnings.catch_warnings():
+        with torch.enable_grad(), warnings.catch_warnings(), _plain_rotary(model):
             warnings.simplefilter("ignore")
             DG = tp.DependencyGraph().build_dependency(model, example_inputs=example_inputs, forward_fn=_fwd, verbose=False,
                                                        customized_pruners=custom_pruners())
@@ -302,10 +319,40 @@ def _classify(DG, tpgroup, names:dict, ignored:set, residual:bool) -> ChannelGro
         g.prunable, g.reason = False, "; ".join(problems)
     elif any(DG.model.get_submodule(p) in ignored for p in g.producers + g.bns + g.members):
         g.prunable, g.reason = False, "ignored (ignored_layers)"
-    elif (coupled or len(g.producers) > 1 + len(gates)) and not residual:   # each gate brings its own producer
+    elif (coupled or len(g.producers) > 1 + len(gates)) and not residual and not _gated_product(g, coupled, DG.model):
+        # each SE gate brings its own producer; a gated MLP's act(gate) * up is one group with two producers
         what = ", ".join(f"{coupled.count(o)} {o}" for o in sorted(set(coupled))) or "a shared input"
         g.prunable, g.reason = False, (f"coupled through a residual add ({what}; {len(g.producers)} producers): "
                                        "left unpruned (residual=True prunes it)")
+    return g
+
+# %% ../nbs/05_surgery.ipynb #21762c2f
+def _gated_product(g:ChannelGroup, coupled:list, model:nn.Module) -> bool:
+    "A gated MLP's hidden group: its only coupling is one element-wise product of its two producers, both linear layers."
+    return (coupled == ["MulBackward"] and len(g.producers) == 2
+            and all(isinstance(model.get_submodule(p), nn.Linear) for p in g.producers))
+
+def _is_norm(m) -> bool:
+    "A per-token normalisation over the channels (LayerNorm, RMSNorm, or a library's own class of that name)."
+    return isinstance(m, (nn.LayerNorm, getattr(nn, "RMSNorm", nn.LayerNorm))) or (
+        isinstance(m, nn.Module) and any(s in type(m).__name__ for s in ("LayerNorm", "RMSNorm")))
+
+def _attention_op(node) -> bool:
+    "A traced attention product (scaled_dot_product_attention's autograd function, fused or not)."
+    name = node.grad_fn.name() if hasattr(node.grad_fn, "name") else ""
+    return "ScaledDotProduct" in name or "Attention" in name
+
+def _norm_reason(g:ChannelGroup, tpgroup, owner:dict) -> ChannelGroup:
+    "Lead the reason of an unprunable transformer group with what it is: the residual stream (read by a LayerNorm/RMSNorm; `owner`: parameter id -> module) or attention channels."
+    if g.prunable: return g
+    norms = {type(m).__name__ for m in (owner.get(id(it.dep.target.module), it.dep.target.module) for it in tpgroup) if _is_norm(m)}
+    if norms:
+        g.reason = (f"residual stream ({g.n} hidden channels): {'/'.join(sorted(norms))} normalises all of a token's channels "
+                    "together, so a cut channel changes every token's normalisation (no linear fold undoes it), and the "
+                    f"embeddings write these channels; never pruned ({g.reason})")
+    elif any(_attention_op(it.dep.target) for it in tpgroup):
+        g.reason = ("attention channels (query, key and value rows meet in the attention product): a head is a block of "
+                    f"head_dim channels, cut as a whole head or not at all; not pruned channel by channel ({g.reason})")
     return g
 
 # %% ../nbs/05_surgery.ipynb #b130cdd4
@@ -425,7 +472,8 @@ def find_groups(model:nn.Module,            # the network (left as it came: weig
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            groups = [_classify(DG, grp, names, ignored, residual)
+            owner = {id(p): m for m in model.modules() for p in m.parameters(recurse=False)}
+            groups = [_norm_reason(_classify(DG, grp, names, ignored, residual), grp, owner)
                       for grp in DG.get_all_groups(root_module_types=(nn.Conv2d, nn.Linear, *custom_pruners()))]
     finally: DG._snp_guard.deadline = None
     rank = {names[m]: i for i, m in enumerate(rec.order)}
@@ -434,10 +482,48 @@ def find_groups(model:nn.Module,            # the network (left as it came: weig
     return groups
 
 # %% ../nbs/05_surgery.ipynb #ff4c30f5
+class _Rows(dict):
+    "Per conv/linear module: output rows in one forward pass; and `attention`, the MACs of attention's own products there."
+    attention:int = 0
+
+def _sdpa_macs(q:Tensor, k:Tensor, v:Tensor) -> int:
+    "MACs of `scaled_dot_product_attention(q, k, v)`: Q K^T and A V for every query head, over all keys (masks not subtracted)."
+    L, S = q.shape[-2], k.shape[-2]
+    return (q.numel() // q.shape[-1]) * S * (q.shape[-1] + v.shape[-1])   # heads*batch*L rows, S keys each
+
+def _mha_macs(m:nn.MultiheadAttention, args:tuple, kwargs:dict) -> int:
+    "MACs of one `nn.MultiheadAttention` call: its in/out projections (not modules it calls) and its Q K^T and A V products."
+    q, k, v = [kwargs[a] if a in kwargs else args[i] for i, a in enumerate(("query", "key", "value"))]
+    E = m.embed_dim
+    L = q.shape[-2] if (m.batch_first or q.dim() == 2) else q.shape[0]
+    S = k.shape[-2] if (m.batch_first or k.dim() == 2) else k.shape[0]
+    nq, nk = q.numel() // q.shape[-1], k.numel() // k.shape[-1]       # query and key tokens, over the batch
+    proj = nq * E * E + nk * (m.kdim + m.vdim) * E + nq * E * E        # q, k, v in, and out
+    return proj + (nq // L) * L * S * 2 * E                            # Q K^T and A V over all heads
+
+@contextmanager
+def _count_attention(model:nn.Module, rows:_Rows):
+    "Add the MACs of every attention product of one forward pass to `rows.attention` (MultiheadAttention, F.scaled_dot_product_attention)."
+    F, inside, hooks = torch.nn.functional, [], []
+    sdpa = F.scaled_dot_product_attention
+    def counted(q, k, v, *a, **kw):
+        if not inside: rows.attention += _sdpa_macs(q, k, v)   # a MultiheadAttention counts its own
+        return sdpa(q, k, v, *a, **kw)
+    def pre(m, a, kw): inside.append(m)
+    def post(m, a, kw, out): inside.pop(); rows.attention += _mha_macs(m, a, kw)
+    for m in model.modules():
+        if isinstance(m, nn.MultiheadAttention):
+            hooks += [m.register_forward_pre_hook(pre, with_kwargs=True), m.register_forward_hook(post, with_kwargs=True)]
+    F.scaled_dot_product_attention = counted
+    try: yield rows
+    finally:
+        F.scaled_dot_product_attention = sdpa
+        for h in hooks: h.remove()
+
 @torch.no_grad()
-def _layer_shapes(model:nn.Module, example_inputs) -> dict:
-    "Per conv/linear module: summed output elements per output channel over all calls in one forward pass."
-    rows, hooks = {}, []
+def _layer_shapes(model:nn.Module, example_inputs) -> _Rows:
+    "Per conv/linear module: summed output elements per output channel over all calls in one forward pass (and the attention MACs)."
+    rows, hooks = _Rows(), []
     def hook(m, inp, out):
         lay = layout_of(m)
         oc = lay.get_out_channels(m) if lay else m.out_channels if isinstance(m, nn.modules.conv._ConvNd) else m.out_features
@@ -446,7 +532,8 @@ def _layer_shapes(model:nn.Module, example_inputs) -> dict:
         if _weighted(m): hooks.append(m.register_forward_hook(hook))
     was = model.training
     try:
-        model.eval(); _forward(model, example_inputs)
+        model.eval()
+        with _count_attention(model, rows): _forward(model, example_inputs)
     finally:
         for h in hooks: h.remove()
         model.train(was)
@@ -465,9 +552,9 @@ def _module_macs(m:nn.Module, positions:int, cin:int=None, cout:int=None) -> int
 def count_macs(model:nn.Module, # the network (mode restored)
                example_inputs,  # inputs for one forward pass: MACs are for this batch
               ) -> tuple[int, int]:
-    "(MACs, params) of `model`: one multiply-add = 1, conv and linear layers (and every layout's); params = all parameters."
+    "(MACs, params) of `model`: one multiply-add = 1, conv and linear layers (and every layout's) and attention's products; params = all parameters."
     rows = _layer_shapes(model, example_inputs)
-    macs = sum(_module_macs(m, r) for m, r in rows.items())
+    macs = sum(_module_macs(m, r) for m, r in rows.items()) + rows.attention
     return int(macs), int(sum(p.numel() for p in model.parameters()))
 
 # %% ../nbs/05_surgery.ipynb #30369c23
@@ -484,7 +571,7 @@ class WidthCost:
             for c in g.consumers: in_of[c] = (i, g.taps[c])
             for w in g.members: out_of[w], in_of[w] = i, (i, 1)   # channel-wise: its input and output width are k
         self.terms = []   # one per pruned layer: its layout, output rows, and the groups of its inputs and outputs
-        self.macs_fixed = 0
+        self.macs_fixed = rows.attention   # attention products: no head is cut here, so a fixed term
         touched = set(out_of) | set(in_of) | {b for g in self.groups for b in g.bns}
         self.params_fixed = sum(p.numel() for n_, m in mods.items() if n_ not in touched for p in m.parameters(recurse=False))
         for name, m in mods.items():
