@@ -13,7 +13,7 @@ import torch.distributed as dist
 from torch import nn
 from .data import imagenet_folder, imagenet_transforms, calibration_subset, dataloader
 from ..pruner import SubspacePruner, save_pruned, load_pruned, ALLOCATIONS
-from ..ordering import ORDERINGS, get_ordering
+from ..ordering import ORDERINGS, get_ordering, UnknownNameError
 from ..allocation import get_allocation
 from ..surgery import count_macs
 from ..checks import check_budget, check_folder
@@ -234,7 +234,9 @@ def check_imagenet_args(arch:str="vgg16", # torchvision architecture
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
             raise ValueError(f"{name}={v!r}: pass a positive number of images, or None for all")
     if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)): raise ValueError(f"lr={lr!r}: pass a positive learning rate")
-    get_ordering(ordering); get_allocation(allocation)   # a name or an object; an unknown name: UnknownNameError listing them
+    for name, v, get, reg in (("ordering", ordering, get_ordering, ORDERINGS), ("allocation", allocation, get_allocation, ALLOCATIONS)):
+        try: get(v)   # a registered name or an object
+        except UnknownNameError: raise UnknownNameError(f"{name}={v!r}: use one of {tuple(reg)}, or pass an object of its kind") from None
     world = dist_env()[1]
     if finetune_epochs and batch_size % world:
         raise ValueError(f"batch_size={batch_size} is the global batch and must divide by the {world} processes of torchrun")
