@@ -554,6 +554,7 @@ def allocation_table(results:dict, # as returned by `reproduce`
     head = "| group | channels | MACs share | " + " | ".join(f"{m}: kept, rel. error" for m in rows) + " |"
     lines = [head, "|---|---|---|" + "---|" * len(rows)]
     for g, c in costs.items():
+        if any(g not in r["kept"] for r in rows.values()): continue   # results of another architecture under this name
         cells = [f"{r['kept'][g] / c['n']:.2f}, " + (f"{r['rel_error'][g]:.3f}" if g in r.get("rel_error", {}) else "–")
                  for r in rows.values()]
         lines.append(f"| {g} | {c['n']} | {c['share']:.3f} | " + " | ".join(cells) + " |")
