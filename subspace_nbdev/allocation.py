@@ -15,7 +15,7 @@ from .ordering import Registry
 # %% auto #0
 __all__ = ['ALLOCATIONS', 'cumulative_variance', 'BudgetSearch', 'NeedsBudgetError', 'Allocation', 'register_allocation',
            'get_allocation', 'keep_counts', 'VarianceAllocation', 'uniform_counts', 'UniformAllocation', 'cost_counts',
-           'CostAllocation']
+           'CostAllocation', 'MissingErrorWeightsError', 'output_errors', 'ErrorAllocation', 'ErrorThresholdAllocation']
 
 # %% ../nbs/03_allocation.ipynb #b998b90d
 def _check_d(d:Tensor, # (n,) subspace variances
@@ -242,4 +242,40 @@ class CostAllocation(Allocation):
         return [2 * top + 1.0] + torch.unique(ratios).flip(0).tolist()  # lambda, decreasing: widths grow
 
 register_allocation(CostAllocation("cost", "cost-aware (variance per MAC)", "C4", param_label="cost lambda", takes_threshold=False))
+
+
+# %% ../nbs/03_allocation.ipynb #7f02ab55
+class MissingErrorWeightsError(ValueError):
+    "An output-error allocation was given factors without per-consumer error weights."
+
+def output_errors(f, # one group's factors: `.e` maps consumer -> (d_c, e_c), in node order
+                 ) -> Tensor: # (n,) float64: u_i = sum_c d_c[i] e_c[i]
+    "Per node, in order, the consumers' predicted output error of dropping it given the earlier ones; the tail sums are the pruner's predicted errors."
+    e = getattr(f, "e", None)
+    if not e: raise MissingErrorWeightsError("this allocation needs the pruner's factors (with per-consumer error weights `e`): "
+                                            "use it through SubspacePruner(allocation=...) or pass facts with .e")
+    return sum(_check_d(dc, "d_c").to(torch.float64) * _check_d(ec, "e_c").to(torch.float64) for dc, ec in e.values())
+
+class _ErrorFacts:
+    "Factors whose d (and F) are the output errors u: the variance and cost rules then rank by output error."
+    def __init__(self, f): self.d = output_errors(f); self.F = cumulative_variance(self.d)
+
+class ErrorAllocation(CostAllocation):
+    "Output-error share per MAC: `cost_counts` on u_i = sum_c d_c[i] e_c[i] (each group's shares sum to 1); budgets only."
+    def counts(self, facts, param, sizes, min_keep, channel_costs=None):
+        return super().counts([_ErrorFacts(f) for f in facts], param, sizes, min_keep, channel_costs)
+    def candidates(self, facts, sizes, min_keep, channel_costs=None):
+        return super().candidates([_ErrorFacts(f) for f in facts], sizes, min_keep, channel_costs)
+
+class ErrorThresholdAllocation(VarianceAllocation):
+    "One global threshold tau on each group's cumulative output-variance share (the variance rule on u instead of d)."
+    def counts(self, facts, param, sizes, min_keep, channel_costs=None):
+        return super().counts([_ErrorFacts(f) for f in facts], param, sizes, min_keep)
+    def candidates(self, facts, sizes, min_keep, channel_costs=None):
+        return super().candidates([_ErrorFacts(f) for f in facts], sizes, min_keep)
+
+register_allocation(ErrorAllocation("error", "output error per MAC", "#1f78b4", param_label="error price lambda",
+                                    takes_threshold=False))
+register_allocation(ErrorThresholdAllocation("error-threshold", "global output-error threshold", "#33a02c",
+                                             param_label="output threshold tau"))
 

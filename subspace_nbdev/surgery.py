@@ -7,7 +7,6 @@ from __future__ import annotations
 import copy, functools, math, sys, time, warnings
 from torch import Tensor
 from contextlib import contextmanager
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 import torch
 from torch import nn
@@ -16,7 +15,6 @@ from .hooks import dtype_hint
 from .layouts import layout_of, custom_pruners, weighted_types, _keep_first_
 from torch_pruning import ops as tp_ops
 from .layouts import _blocks_of
-
 
 # %% auto #0
 __all__ = ['TraceError', 'GraphTooLargeError', 'ModelInputError', 'IgnoredLayersTypeError', 'trace_graph', 'ChannelGroup',
@@ -131,21 +129,7 @@ def _bound_graph(DG, model:nn.Module) -> _Guard:
     DG._snp_guard = guard
     return guard
 
-# %% ../nbs/05_surgery.ipynb #986ce00d
-def _reshape_failure(e:Exception, names:dict) -> str|None:
-    "Why Torch-Pruning's reshape index mapping raised `e` (a channel shuffle), naming where; None if it failed elsewhere."
-    tb, node = e.__traceback__, None
-    while tb is not None:
-        if tb.tb_frame.f_code.co_name == "update_reshape_index_mapping": node = tb.tb_frame.f_locals.get("reshape_node")
-        tb = tb.tb_next
-    if node is None: return None
-    op = node.grad_fn.name() if hasattr(node.grad_fn, "name") else "a reshape"
-    return (f"unsupported operation channel shuffle ({op}{_near(node, names)}): a view that splits the channel axis into "
-            "(groups, channels // groups) before a transpose and a view back permutes the channels, and the dependency "
-            f"tracer cannot map channel indices through it ({type(e).__name__} in Torch-Pruning). Prune a model without "
-            "channel shuffles (ShuffleNet), or a sub-network without those blocks.")
-
-# %% ../nbs/05_surgery.ipynb #4e1e8123
+# %% ../nbs/05_surgery.ipynb #ea0b66bd
 _ROTARY = "apply_rotary_pos_emb"   # Hugging Face's rotary embedding: a function in each model family's module
 
 def _rotary_identity(q, k, *args, **kwargs): return q, k
@@ -160,6 +144,20 @@ def _plain_rotary(model:nn.Module):
         yield
     finally:
         for mod, f in saved: setattr(mod, _ROTARY, f)
+
+# %% ../nbs/05_surgery.ipynb #986ce00d
+def _reshape_failure(e:Exception, names:dict) -> str|None:
+    "Why Torch-Pruning's reshape index mapping raised `e` (a channel shuffle), naming where; None if it failed elsewhere."
+    tb, node = e.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name == "update_reshape_index_mapping": node = tb.tb_frame.f_locals.get("reshape_node")
+        tb = tb.tb_next
+    if node is None: return None
+    op = node.grad_fn.name() if hasattr(node.grad_fn, "name") else "a reshape"
+    return (f"unsupported operation channel shuffle ({op}{_near(node, names)}): a view that splits the channel axis into "
+            "(groups, channels // groups) before a transpose and a view back permutes the channels, and the dependency "
+            f"tracer cannot map channel indices through it ({type(e).__name__} in Torch-Pruning). Prune a model without "
+            "channel shuffles (ShuffleNet), or a sub-network without those blocks.")
 
 # %% ../nbs/05_surgery.ipynb #881925a7
 @dataclass
@@ -321,13 +319,19 @@ def _classify(DG, tpgroup, names:dict, ignored:set, residual:bool) -> ChannelGro
         g.prunable, g.reason = False, "; ".join(problems)
     elif any(DG.model.get_submodule(p) in ignored for p in g.producers + g.bns + g.members):
         g.prunable, g.reason = False, "ignored (ignored_layers)"
-    elif (coupled or len(g.producers) > 1 + len(gates)) and not residual:   # each gate brings its own producer
+    elif (coupled or len(g.producers) > 1 + len(gates)) and not residual and not _gated_product(g, coupled, DG.model):
+        # each SE gate brings its own producer; a gated MLP's act(gate) * up is one group with two producers
         what = ", ".join(f"{coupled.count(o)} {o}" for o in sorted(set(coupled))) or "a shared input"
         g.prunable, g.reason = False, (f"coupled through a residual add ({what}; {len(g.producers)} producers): "
                                        "left unpruned (residual=True prunes it)")
     return g
 
-# %% ../nbs/05_surgery.ipynb #30dce07c
+# %% ../nbs/05_surgery.ipynb #21762c2f
+def _gated_product(g:ChannelGroup, coupled:list, model:nn.Module) -> bool:
+    "A gated MLP's hidden group: its only coupling is one element-wise product of its two producers, both linear layers."
+    return (coupled == ["MulBackward"] and len(g.producers) == 2
+            and all(isinstance(model.get_submodule(p), nn.Linear) for p in g.producers))
+
 def _is_norm(m) -> bool:
     "A per-token normalisation over the channels (LayerNorm, RMSNorm, or a library's own class of that name)."
     return isinstance(m, (nn.LayerNorm, getattr(nn, "RMSNorm", nn.LayerNorm))) or (

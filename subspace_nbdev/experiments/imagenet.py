@@ -13,7 +13,8 @@ import torch.distributed as dist
 from torch import nn
 from .data import imagenet_folder, imagenet_transforms, calibration_subset, dataloader
 from ..pruner import SubspacePruner, save_pruned, load_pruned, ALLOCATIONS
-from ..ordering import ORDERINGS
+from ..ordering import ORDERINGS, get_ordering, UnknownNameError
+from ..allocation import get_allocation
 from ..surgery import count_macs
 from ..checks import check_budget, check_folder
 from .train import (evaluate, finetune, set_seed, dist_env, init_distributed, default_device,
@@ -233,8 +234,9 @@ def check_imagenet_args(arch:str="vgg16", # torchvision architecture
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
             raise ValueError(f"{name}={v!r}: pass a positive number of images, or None for all")
     if not (isinstance(lr, (int, float)) and lr > 0 and math.isfinite(lr)): raise ValueError(f"lr={lr!r}: pass a positive learning rate")
-    if ordering not in ORDERINGS: raise ValueError(f"ordering={ordering!r}: use one of {ORDERINGS}")
-    if allocation not in ALLOCATIONS: raise ValueError(f"allocation={allocation!r}: use one of {ALLOCATIONS}")
+    for name, v, get, reg in (("ordering", ordering, get_ordering, ORDERINGS), ("allocation", allocation, get_allocation, ALLOCATIONS)):
+        try: get(v)   # a registered name or an object
+        except UnknownNameError: raise UnknownNameError(f"{name}={v!r}: use one of {tuple(reg)}, or pass an object of its kind") from None
     world = dist_env()[1]
     if finetune_epochs and batch_size % world:
         raise ValueError(f"batch_size={batch_size} is the global batch and must divide by the {world} processes of torchrun")
@@ -386,8 +388,8 @@ def imagenet_experiment(arch:str="vgg16", # torchvision architecture: "vgg16" or
     out = check_folder("out", out, exists=False)  # a file there fails now, not after the baseline
     settings = dict(arch=arch, weights=weights_label(w) if not isinstance(w, Path) else str(w.resolve()),
                     data=str(Path(data).expanduser().resolve()), macs=float(macs), calib_images=calib_images,
-                    resolution=resolution, seed=seed, ordering=ordering, allocation=allocation,
-                    compensate=bool(compensate), finetune_epochs=finetune_epochs, lr=float(lr), momentum=float(momentum),
+                    resolution=resolution, seed=seed, ordering=get_ordering(ordering).name,
+                    allocation=get_allocation(allocation).name, compensate=bool(compensate), finetune_epochs=finetune_epochs, lr=float(lr), momentum=float(momentum),
                     weight_decay=float(weight_decay), batch_size=batch_size, train_images=train_images,
                     val_images=val_images)
     rec_path, pruned_path = out/"record.json", out/"pruned.pt"

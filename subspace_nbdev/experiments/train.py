@@ -12,14 +12,14 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 from torch.utils.data import DataLoader, DistributedSampler, RandomSampler, Subset
-from torchvision.models.resnet import Bottleneck
+from torchvision.models.resnet import Bottleneck, BasicBlock
 from tqdm import tqdm
 from .data import dataloader, loaders
 
 # %% auto #0
-__all__ = ['ARCHS', 'VGGFMNIST', 'vgg_fmnist', 'ResNetFMNIST', 'resnet_fmnist', 'set_seed', 'dist_env', 'is_main_process',
-           'default_device', 'init_distributed', 'cleanup_distributed', 'evaluate', 'History', 'train', 'finetune',
-           'default_cache_dir', 'trained_model']
+__all__ = ['ARCHS', 'VGGFMNIST', 'vgg_fmnist', 'ResNetFMNIST', 'resnet_fmnist', 'BasicResNetFMNIST', 'resnet_basic_fmnist',
+           'set_seed', 'dist_env', 'is_main_process', 'default_device', 'init_distributed', 'cleanup_distributed',
+           'evaluate', 'History', 'train', 'finetune', 'default_cache_dir', 'trained_model']
 
 # %% ../../nbs/experiments/08_train.ipynb #1db4736b
 class VGGFMNIST(nn.Module):
@@ -91,6 +91,44 @@ def resnet_fmnist(layers=(2, 2, 2), # bottleneck blocks per stage
     return ResNetFMNIST(tuple(layers), width, num_classes)
 
 ARCHS = {"vgg": vgg_fmnist, "resnet": resnet_fmnist}
+
+# %% ../../nbs/experiments/08_train.ipynb #5e839a08
+class BasicResNetFMNIST(nn.Module):
+    "ResNet of torchvision `BasicBlock`s with torchvision's attribute names (conv1, bn1, relu, maxpool, layerN, avgpool, fc)."
+    def __init__(self, layers=(1, 1, 1), # basic blocks per stage
+                 widths=(32, 64, 128), # channels of each stage (the stem has widths[0])
+                 num_classes:int=10, in_channels:int=1):
+        super().__init__()
+        if len(layers) != len(widths): raise ValueError(f"layers={layers} and widths={widths}: give one width per stage")
+        self.inplanes = widths[0]
+        self.conv1 = nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False)
+        self.bn1, self.relu, self.maxpool = nn.BatchNorm2d(widths[0]), nn.ReLU(inplace=True), nn.MaxPool2d(2)
+        self.stages = len(layers)
+        for i, (n, w) in enumerate(zip(layers, widths)):
+            setattr(self, f"layer{i+1}", self._make_layer(w, n, stride=1 if i == 0 else 2))
+        self.avgpool, self.fc = nn.AdaptiveAvgPool2d(1), nn.Linear(self.inplanes, num_classes)
+        for m in self.modules():  # torchvision's initialisation
+            if isinstance(m, nn.Conv2d): nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def _make_layer(self, planes, blocks, stride):
+        down = None
+        if stride != 1 or self.inplanes != planes:
+            down = nn.Sequential(nn.Conv2d(self.inplanes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+        mods = [BasicBlock(self.inplanes, planes, stride, down)]
+        self.inplanes = planes
+        mods += [BasicBlock(planes, planes) for _ in range(1, blocks)]
+        return nn.Sequential(*mods)
+
+    forward = ResNetFMNIST.forward
+
+def resnet_basic_fmnist(layers=(1, 1, 1), # basic blocks per stage (one: it trains within the quick budget)
+                        widths=(32, 64, 128), # channels per stage
+                        num_classes:int=10,
+                       ) -> BasicResNetFMNIST:
+    "Basic-block ResNet reference network for 1x28x28 inputs (torchvision `BasicBlock`s, 32-64-128 channels)."
+    return BasicResNetFMNIST(tuple(layers), tuple(widths), num_classes)
+
+ARCHS = {"vgg": vgg_fmnist, "resnet": resnet_basic_fmnist, "resnet-bottleneck": resnet_fmnist}
 
 # %% ../../nbs/experiments/08_train.ipynb #b5e1706d
 def set_seed(seed:int):
