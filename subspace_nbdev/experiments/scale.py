@@ -190,5 +190,4 @@ def snp_scale(sizes:str="1024,4096,8192,16384", # comma-separated group sizes n
     rows = scale_benchmark(parse(sizes), tokens, device, parse(quality), dtype=getattr(torch, dtype))
     print(f"device {device}" + (f" ({torch.cuda.get_device_name(device)})" if device.startswith("cuda") else
                                 f" ({torch.get_num_threads()} threads)") + f", zca-eigh in {dtype}")
-    print(format_scale(rows))
-    return rows
+    print(format_scale(rows))   # nothing returned: a console script exits with its function's value
