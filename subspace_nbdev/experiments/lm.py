@@ -8,7 +8,6 @@ import json, math, time
 from pathlib import Path
 import torch
 from torch import nn
-from fastcore.script import call_parse
 from ..pruner import SubspacePruner
 from ..transformers import save_pretrained_pruned, load_pretrained_pruned
 
@@ -64,7 +63,6 @@ def _load(path:Path):
     model = (AutoModelForCausalLM if causal else AutoModel).from_pretrained(path, dtype=torch.float32).eval()
     return AutoTokenizer.from_pretrained(path), model, causal
 
-@call_parse
 def snp_lm(model:str=None, # a local Hugging Face folder: a causal language model or an encoder, with its tokenizer
            calib_text:str=None, # text file to calibrate on
            eval_text:str=None, # held-out text file: perplexity before and after (causal models)
@@ -77,9 +75,9 @@ def snp_lm(model:str=None, # a local Hugging Face folder: a causal language mode
            compensate:bool=True, # least-squares compensation (--no-compensate: deletion only)
           ):
     "Prune a local Hugging Face language model's MLP neurons one-shot to a MAC budget; perplexity before and after; save it and OUT/record.json."
-    missing = [f"--{k}" for k, v in dict(model=model, calib_text=calib_text, eval_text=eval_text, out=out).items() if v is None]
-    if missing: raise ValueError(f"snp-lm needs {', '.join(missing)}: e.g. snp-lm --model opt-125m/ --calib_text train.txt "
-                                 "--eval_text valid.txt --out pruned/")
+    missing = [f"--{k.replace('_', '-')}" for k, v in dict(model=model, calib_text=calib_text, eval_text=eval_text, out=out).items() if v is None]
+    if missing: raise ValueError(f"snp-lm needs {', '.join(missing)}: e.g. snp-lm --model opt-125m/ --calib-text train.txt "
+                                 "--eval-text valid.txt --out pruned/")
     for f in (model, calib_text, eval_text):
         if not Path(f).exists(): raise FileNotFoundError(f"{f} does not exist: pass a local folder (--model) and text files")
     t0 = time.time()
