@@ -10,7 +10,7 @@ import torch
 from torch import nn, Tensor
 from .blocks import block_order, head_channels, head_cumulative_variance
 from .compensation import least_squares_map, compensate_
-from .hooks import collect_stats
+from .hooks import collect_stats, batch_arguments, _eval_mode
 from .surgery import apply_cuts_, count_macs
 
 # %% auto #0
@@ -25,43 +25,57 @@ def _timm_attention():
     except ImportError: return None
     return Attention
 
+def _bert_attention():
+    try: from transformers.models.bert.modeling_bert import BertAttention
+    except ImportError: return None
+    return BertAttention
+
 @dataclass
 class HeadGroup:
-    "One attention module's heads: producers are `qkv`'s q/k/v rows of each head, the consumer is `proj`."
-    name:str          # the attention module's name in the model
-    module:nn.Module  # the attention module
+    "One attention module's heads: producers hold each head's q/k/v rows, the consumer's input is the concatenated heads."
+    name:str          # the group's name: the attention module's name in the model
     heads:int         # number of heads
     b:int             # channels per head (head_dim)
+    producers:list    # (module name, sections): `sections` stacked head blocks per module (3 for a fused qkv, 1 for q, k, v)
+    consumer:str      # the output projection's name
+    owner:str         # the module whose attributes the forward reads
+    attrs:dict        # attribute -> channels per head (1 for a head count, b for a width)
+    width:int = 0     # model width C (each q/k/v row reads C inputs)
+    out:int = 0       # the consumer's output width
 
-    @property
-    def proj(self) -> nn.Module: return self.module.proj
+def _join(*parts): return ".".join(p for p in parts if p)
 
-def find_heads(model:nn.Module, # a network holding timm `Attention` modules
+def find_heads(model:nn.Module, # a network holding timm `Attention` or Hugging Face `BertAttention` modules
               ) -> list[HeadGroup]:
-    "The head groups of `model`: one per timm `Attention` without a gate or a norm over the concatenated heads."
-    Att = _timm_attention()
-    if Att is None: return []
+    "The head groups of `model`: timm `Attention` (no gate, no norm over the heads) and Hugging Face BERT self-attention."
+    Att, Bert = _timm_attention(), _bert_attention()
     out = []
     for name, m in model.named_modules():
-        if type(m) is not Att: continue
-        if getattr(m, "gate", None) is not None or not isinstance(getattr(m, "norm", nn.Identity()), nn.Identity): continue
-        out.append(HeadGroup(name, m, int(m.num_heads), int(m.head_dim)))
+        if Att is not None and type(m) is Att:
+            if getattr(m, "gate", None) is not None or not isinstance(getattr(m, "norm", nn.Identity()), nn.Identity): continue
+            out.append(HeadGroup(name, int(m.num_heads), int(m.head_dim), [(_join(name, "qkv"), 3)], _join(name, "proj"), name,
+                                 {"num_heads": 1, "attn_dim": int(m.head_dim)}, m.qkv.in_features, m.proj.out_features))
+        elif Bert is not None and type(m) is Bert:
+            s = m.self
+            out.append(HeadGroup(name, int(s.num_attention_heads), int(s.attention_head_size),
+                                 [(_join(name, "self", p), 1) for p in ("query", "key", "value")], _join(name, "output.dense"),
+                                 _join(name, "self"), {"num_attention_heads": 1, "all_head_size": int(s.attention_head_size)},
+                                 s.query.in_features, m.output.dense.out_features))
     return out
 
 # %% ../nbs/05e_heads.ipynb #6325f234
 def head_cuts(g:HeadGroup, # the head group
               remove, # head indices to remove
              ) -> list:
-    "The cut records removing heads `remove` of `g`: q/k/v rows of `qkv`, columns of `proj`, and the new attributes."
+    "The cut records removing heads `remove` of `g`: q/k/v rows of the producers, consumer columns, and the new attributes."
     R = sorted({int(i) for i in torch.as_tensor(remove).reshape(-1).tolist()})
     if any(i < 0 or i >= g.heads for i in R): raise HeadError(f"{g.name}: head indices {R} out of range 0..{g.heads - 1}")
     if len(R) >= g.heads: raise HeadError(f"{g.name}: cannot remove all {g.heads} heads; keep at least one")
     if not R: return []
     ch = head_channels(R, g.b).tolist()
     n, k = g.heads * g.b, g.heads - len(R)
-    qkv, proj = f"{g.name}.qkv" if g.name else "qkv", f"{g.name}.proj" if g.name else "proj"
-    return [(qkv, "out", [s * n + c for s in range(3) for c in ch]), (proj, "in", ch),
-            (g.name, "set", ["num_heads", k]), (g.name, "set", ["attn_dim", k * g.b])]
+    return ([(p, "out", [s * n + c for s in range(sec) for c in ch]) for p, sec in g.producers] + [(g.consumer, "in", ch)] +
+            [(g.owner, "set", [a, k * per]) for a, per in g.attrs.items()])
 
 # %% ../nbs/05e_heads.ipynb #1782798d
 def head_cost(g:HeadGroup, # the head group
@@ -69,8 +83,7 @@ def head_cost(g:HeadGroup, # the head group
               batch:int=1, # sequences in the example
              ) -> int:
     "MACs of one head of `g` for `batch` sequences of `tokens` tokens: q/k/v rows, proj columns, Q K^T and A V."
-    C, Cout = g.module.qkv.in_features, g.proj.out_features
-    return int(batch * (tokens * (3 * g.b * C + g.b * Cout) + 2 * tokens * tokens * g.b))
+    return int(batch * (tokens * (3 * g.b * g.width + g.b * g.out) + 2 * tokens * tokens * g.b))
 
 @dataclass
 class HeadRecord:
@@ -84,32 +97,33 @@ class HeadRecord:
 class HeadPruner:
     "Opt-in pruner of timm attention heads: block order, global cumulative-variance threshold, least squares into `proj`."
     def __init__(self, model:nn.Module, # the network (left unchanged)
-                 example_inputs, # one batch of inputs, for the MACs (a tensor of shape (batch, ...))
+                 example_inputs, # one batch of inputs, for the MACs: a tensor, a tuple, or a dict of keyword tensors
                  order:str="zca", # block ordering (`BLOCK_ORDERINGS`)
                  compensate:bool=True, # fold least squares into `proj`
                 ):
         self.model, self.example, self.order, self.compensate = model, example_inputs, order, compensate
         self.groups = find_heads(model)
-        if not self.groups: raise HeadError(f"{type(model).__name__} has no timm Attention module: HeadPruner prunes timm ViT heads; "
+        if not self.groups: raise HeadError(f"{type(model).__name__} has no timm Attention or BERT attention module: HeadPruner prunes those heads; "
                                             "use SubspacePruner for other units")
         self.stats = None
 
     def calibrate(self, batches, max_samples:int|None=None, progress:bool=False) -> HeadPruner:
         "Collect the mean and covariance of every `proj` input."
-        self.stats = collect_stats(self.model, batches, {g.name: g.proj for g in self.groups}, max_samples=max_samples, progress=progress)
+        mods = dict(self.model.named_modules())
+        self.stats = collect_stats(self.model, batches, {g.name: mods[g.consumer] for g in self.groups}, max_samples=max_samples, progress=progress)
         return self
 
 # %% ../nbs/05e_heads.ipynb #a4f008de
-def _tokens(pruner:HeadPruner) -> tuple[int, int]:
-    "(batch, tokens) that each attention module sees on the example."
-    seen = {}
+def _tokens(pruner:HeadPruner) -> dict:
+    "Attention module name -> (batch, tokens) that its output projection sees on the example."
+    seen, mods = {}, dict(pruner.model.named_modules())
     def hook(name):
         def f(m, a): seen.setdefault(name, a[0].shape[:2])   # returns None: the inputs pass unchanged
         return f
-    hs = [g.module.register_forward_pre_hook(hook(g.name)) for g in pruner.groups]
+    hs = [mods[g.consumer].register_forward_pre_hook(hook(g.name)) for g in pruner.groups]
+    args, kwargs = batch_arguments(pruner.example, 0)
     try:
-        with torch.no_grad():
-            mode = pruner.model.training; pruner.model.eval(); pruner.model(pruner.example); pruner.model.train(mode)
+        with _eval_mode(pruner.model), torch.no_grad(): pruner.model(*args, **kwargs)
     finally:
         for h in hs: h.remove()
     return {n: (int(s[0]), int(s[1])) for n, s in seen.items()}
@@ -162,15 +176,15 @@ def _prune(self:HeadPruner,
         if not 1 <= k <= g.heads: raise HeadError(f"{g.name}: keep {k} heads of {g.heads}; pass 1..{g.heads}")
         K = sorted(r.order[:k]); r.keep = K
         if k == g.heads: continue
-        gm = HeadGroup(g.name, mods[g.name], g.heads, g.b)
+        proj = mods[g.consumer]
         if self.compensate:
             st = self.stats[g.name]
             ch = head_channels(K, g.b)
             A, c = least_squares_map(st.cov.double(), st.mean.double(), ch)
-            had = gm.proj.bias is not None
-            compensate_(gm.proj, ch, A, c)
-            if not had and gm.proj.bias is not None: new_bias.append(f"{g.name}.proj")
-        cs = head_cuts(gm, sorted(set(range(g.heads)) - set(K)))
+            had = proj.bias is not None
+            compensate_(proj, ch, A, c)
+            if not had and proj.bias is not None: new_bias.append(g.consumer)
+        cs = head_cuts(g, sorted(set(range(g.heads)) - set(K)))
         apply_cuts_(model, cs); cuts += cs
     prev = getattr(self.model, "_snp_record", {"cuts": [], "new_bias": []})
     model._snp_record = dict(cuts=prev["cuts"] + cuts, new_bias=prev["new_bias"] + new_bias,
