@@ -25,10 +25,13 @@ def _timm_attention():
     except ImportError: return None
     return Attention
 
-def _bert_attention():
-    try: from transformers.models.bert.modeling_bert import BertAttention
-    except ImportError: return None
-    return BertAttention
+def _hf_attention():
+    "(BertAttention, OPTAttention), None where transformers is missing."
+    try:
+        from transformers.models.bert.modeling_bert import BertAttention
+        from transformers.models.opt.modeling_opt import OPTAttention
+    except ImportError: return None, None
+    return BertAttention, OPTAttention
 
 @dataclass
 class HeadGroup:
@@ -45,10 +48,10 @@ class HeadGroup:
 
 def _join(*parts): return ".".join(p for p in parts if p)
 
-def find_heads(model:nn.Module, # a network holding timm `Attention` or Hugging Face `BertAttention` modules
+def find_heads(model:nn.Module, # a network holding timm `Attention` or Hugging Face `BertAttention` / `OPTAttention` modules
               ) -> list[HeadGroup]:
-    "The head groups of `model`: timm `Attention` (no gate, no norm over the heads) and Hugging Face BERT self-attention."
-    Att, Bert = _timm_attention(), _bert_attention()
+    "The head groups of `model`: timm `Attention` (no gate, no norm over the heads), Hugging Face BERT and OPT self-attention."
+    Att, (Bert, Opt) = _timm_attention(), _hf_attention()
     out = []
     for name, m in model.named_modules():
         if Att is not None and type(m) is Att:
@@ -61,6 +64,9 @@ def find_heads(model:nn.Module, # a network holding timm `Attention` or Hugging 
                                  [(_join(name, "self", p), 1) for p in ("query", "key", "value")], _join(name, "output.dense"),
                                  _join(name, "self"), {"num_attention_heads": 1, "all_head_size": int(s.attention_head_size)},
                                  s.query.in_features, m.output.dense.out_features))
+        elif Opt is not None and type(m) is Opt:   # embed_dim is the residual width: it stays
+            out.append(HeadGroup(name, int(m.num_heads), int(m.head_dim), [(_join(name, p), 1) for p in ("q_proj", "k_proj", "v_proj")],
+                                 _join(name, "out_proj"), name, {"num_heads": 1}, m.q_proj.in_features, m.out_proj.out_features))
     return out
 
 # %% ../nbs/05e_heads.ipynb #6325f234
