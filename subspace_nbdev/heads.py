@@ -146,7 +146,7 @@ def _records(pruner:HeadPruner) -> list[HeadRecord]:
 def _allocate(recs, costs, total, target) -> dict:
     "Heads kept per layer: remove heads in decreasing F_l(j) (a falling global threshold) until MACs <= target."
     keep = {r.name: len(r.order) for r in recs}
-    cand = sorted(((r.F[j], r.name, j) for r in recs for j in range(1, len(r.order))), key=lambda t: (-t[0], t[2] < 0, t[1], -t[2]))
+    cand = sorted(((r.F[j], r.name, j) for r in recs for j in range(1, len(r.order))), key=lambda t: (-t[0], t[1], -t[2]))   # ties: layer order, a layer's tail first
     macs = total
     for f, name, j in cand:
         if macs <= target: break
