@@ -676,12 +676,13 @@ def remove_channels_(model:nn.Module,        # the model to cut, in place (the o
     return cuts
 
 def apply_cuts_(model:nn.Module, # a fresh instance of the architecture the cuts were recorded on
-                cuts:list,       # (module name, "out" | "in", indices), as returned by `remove_channels_`
+                cuts:list,       # (module name, "out" | "in", indices), as returned by `remove_channels_`; or (name, "set", [attribute, value])
                ) -> nn.Module:
     "Replay recorded channel cuts on `model` in place (no tracing): rebuilds a pruned structure."
     for name, kind, ix in cuts:
         try: m = model.get_submodule(name)
         except AttributeError as e: raise ValueError(f"cut for {name!r}: the model has no such module; pass an instance of the pruned model's original class") from e
+        if kind == "set": setattr(m, ix[0], ix[1]); continue   # an attribute the forward reads (attention heads: `heads.head_cuts`)
         fns = layout_of(m) or tp.pruner.function.PrunerBox.get(tp_ops.module2type(m))
         if fns is None: raise TypeError(f"cannot cut {name} ({type(m).__name__}): no Torch-Pruning pruning function")
         (fns.prune_out_channels if kind == "out" else fns.prune_in_channels)(m, list(ix))
