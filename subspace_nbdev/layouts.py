@@ -258,7 +258,12 @@ class GroupedConvLayout(ConvLayout):
         return D
     def set_weight_(self, m, W, channels=None):
         W5, ar = self._diag(m, W.reshape(m.out_channels, m.in_channels, -1))
-        with torch.no_grad(): m.weight.copy_(W5[ar, :, ar].reshape(m.weight.shape))
+        on = W5[ar, :, ar]
+        off = W5.abs().sum() - on.abs().sum()   # what a block-diagonal weight cannot hold
+        if off > 1e-6 * max(float(on.abs().sum()), 1e-30):
+            raise ValueError(f"a weight for {type(m).__name__}(groups={m.groups}) mixes its conv groups: a compensation must map each "
+                             "removed channel from kept channels of its own group only (mask the covariance with block_mask)")
+        with torch.no_grad(): m.weight.copy_(on.reshape(m.weight.shape))
     def macs(self, m, positions, cin=None, cout=None):
         cin = m.in_channels if cin is None else cin; cout = m.out_channels if cout is None else cout
         return positions * cout * (cin // m.groups) * math.prod(m.kernel_size)
