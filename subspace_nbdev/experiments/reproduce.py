@@ -389,8 +389,8 @@ def results_markdown(results:dict, # as returned by `reproduce`
                       + (f"; best Torch-Pruning baseline {h['best_tp']} {h['best_tp_acc']:.2f} %, SNP-zca "
                          f"{rel(h['margin_over_best_tp'], 'above', 'below')} it (target: at least 5 points above)." if h["best_tp"] else "."), ""]
     lines += ["**Methods.** " + "; ".join(f"`{m}`: {METHODS[m].label}" for m in cfg["methods"] if m in METHODS)
-              + ". TP = Torch-Pruning `MetaPruner`, one pruning ratio for every group; every SNP variant changes one "
-              "thing from `snp-zca` (LS = least-squares compensation).", ""]
+              + ". TP = Torch-Pruning `MetaPruner`: one pruning ratio for every group, or one global or isomorphic ranking "
+              "where named; every SNP variant changes one thing from `snp-zca` (LS = least-squares compensation).", ""]
     for arch, a in results["archs"].items():
         s0 = next(iter(a["seeds"].values()))
         lines += [f"## {arch}", "",
@@ -455,9 +455,10 @@ def plot_accuracy(results:dict, # as returned by `reproduce`
             ax.set_xlabel("MACs / MACs of the unpruned network (1 multiply-add = 1 MAC)")
             ax.set_ylabel("top-1 test accuracy (%)"); ax.grid(alpha=0.3)
     h, l = axs[0][0].get_legend_handles_labels()
-    fig.legend(h, l, loc="lower center", ncol=min(5, len(l)), fontsize=8, frameon=False)
+    nc = 5 if len(l) <= 10 else 3   # long registry labels: fewer columns, so that the legend fits the figure's width
+    fig.legend(h, l, loc="lower center", ncol=min(nc, len(l)), fontsize=8, frameon=False)
     fig.suptitle(f"Fashion-MNIST, {cfg['protocol']} protocol (see results.md)", fontsize=11)
-    fig.tight_layout(rect=(0, 0.04 + 0.025 * math.ceil(len(l) / 5), 1, 0.97))
+    fig.tight_layout(rect=(0, 0.04 + 0.025 * math.ceil(len(l) / nc), 1, 0.97))
     if fname: fig.savefig(fname, dpi=110)
     return fig
 
