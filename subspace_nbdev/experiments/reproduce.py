@@ -766,11 +766,14 @@ def reproduce(out:str|Path="snp_results", # folder for the figures, tables and J
               model_kwargs:dict|None=None, # per arch keyword arguments, e.g. {"vgg": {"width": 8}}
               device=None, # default: CUDA if available, else CPU
               threads:int|None=None, # torch CPU threads for this run (None: torch's default; 1 is best on a busy machine)
+              time_limit:float|None=None, # seconds: start no (seed, network) that would end past it (estimated from its last seed); the table lists the seeds finished
               progress:bool=True, # progress bars
              ) -> dict: # the results (also written to `out/results.json`)
     "Run the Fashion-MNIST experiment (SNP, ablations, Torch-Pruning baselines; before/after fine-tuning) and write figures and tables."
     _check_args(out, seeds, epochs, budgets, archs, vgg_width, methods, finetune_epochs, calib_samples, n_test, ft_samples,
                 n_train, ft_lr, cache_dir, device, threads)
+    if time_limit is not None and not (isinstance(time_limit, (int, float)) and not isinstance(time_limit, bool) and time_limit > 0):
+        raise ValueError(f"time_limit={time_limit!r}: pass a positive number of seconds, or None for no limit")
     if threads is None: return _reproduce(**{k: v for k, v in locals().items() if k != "threads"})
     before = torch.get_num_threads()
     torch.set_num_threads(int(threads))
@@ -778,7 +781,7 @@ def reproduce(out:str|Path="snp_results", # folder for the figures, tables and J
     finally: torch.set_num_threads(before)
 
 def _reproduce(out, full, seeds, epochs, budgets, archs, vgg_width, methods, finetune_epochs, calib_samples, n_test, ft_samples,
-               n_train, ft_lr, cache_dir, model_kwargs, device, progress):
+               n_train, ft_lr, cache_dir, model_kwargs, device, time_limit, progress):
     t_start, cpu_start, load_start = time.time(), time.process_time(), _load()
     d = FULL if full else QUICK
     seeds = tuple(int(s) for s in (d["seeds"] if seeds is None else ([seeds] if isinstance(seeds, (int, str)) else seeds)))
@@ -812,8 +815,12 @@ def _reproduce(out, full, seeds, epochs, budgets, archs, vgg_width, methods, fin
                    protocol=protocol, archs={}, rows=[])
     bar = tqdm(total=len(archs) * len(seeds) * len(methods) * len(budgets), desc="snp-reproduce", unit="model",
                disable=not progress)
+    took, done, stop = {}, [], False   # seconds of each network's last seed; seeds finished on every network
     for seed in seeds:          # seed-major: a run stopped early still has every network for the seeds it finished
         for arch in archs:
+            if time_limit is not None and arch in took and time.time() - t_start + took[arch] > time_limit:
+                stop = True; break
+            t_net = time.time()
             a = results["archs"].setdefault(arch, dict(seeds={}))
             bar.set_postfix_str(f"training {arch} (seed {seed})", refresh=True)
             model = trained_model(arch, epochs=epochs, seed=seed, cache_dir=cache_dir, n_train=n_train, device=device,
@@ -828,6 +835,14 @@ def _reproduce(out, full, seeds, epochs, budgets, archs, vgg_width, methods, fin
                                          cached=model.train_info.get("cached"), spectra=res["spectra"], timings=res["timings"])
             results["rows"] += [dict(arch=arch, **r) for r in res["rows"]]
             _write_tables(results, out)   # the table so far, so that a run cut short leaves its results
+            took[arch] = time.time() - t_net
+        if stop: break
+        done.append(seed)
+    if stop:   # keep only the seeds every network finished, and say so
+        results["rows"] = [r for r in results["rows"] if r["seed"] in done]
+        for a in results["archs"].values(): a["seeds"] = {s: v for s, v in a["seeds"].items() if int(s) in done}
+        results["config"].update(seeds=done, seeds_asked=list(seeds), stopped=f"time_limit={time_limit} s")
+        results["protocol"] += f" Stopped by time_limit={time_limit:g} s after seeds {done} of {list(seeds)}."
     bar.close()
     machine = (f"{platform.machine()} CPU, {os.cpu_count()} cores" if device.type == "cpu"
                else torch.cuda.get_device_name(device))
