@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 from .triangular import ldl, _check_cov
-from .ordering import _ridged_inverse, _range_basis, _descending
+from .ordering import _ridged_inverse, _eig_range, _descending
 from .allocation import cumulative_variance
 
 # %% auto #0
@@ -82,16 +82,7 @@ def block_zca_scores(cov:Tensor, # (h*b, h*b) covariance of the heads' channels
     h = n // b
     if n == 0: return S.new_zeros(0)
     if float(S.diagonal().max()) <= 0: return S.new_zeros(h)    # no variance anywhere: all scores tie
-    if max_rank is None: max_rank = 0.25 if n >= 256 else 0.0
-    G = _range_basis(S, 0.25 * rtol * float(S.diagonal().max()), int(max_rank * n)) if max_rank > 0 else None
-    if G is None:
-        w, V = torch.linalg.eigh(S)
-        Q = None
-    else:   # Rayleigh-Ritz on the range, as in zca_scores
-        Q = torch.linalg.qr(G)[0]
-        B = Q.mT @ S @ Q
-        w, U = torch.linalg.eigh((B + B.mT) / 2)
-        V = Q @ U
+    w, V, Q = _eig_range(S, rtol, max_rank)   # as zca_scores: all eigenpairs, or those of the range
     top = float(w.max())
     if top <= 0: return S.new_zeros(h)
     f = rtol * top

@@ -183,24 +183,28 @@ def zca_scores(cov:Tensor, # (n, n) covariance of the nodes
     "Unnormalised ZCA score `1/Z_ii^2` with `Z = S^-1/2` (float64, shape (n,)); null-space nodes score ~ the floor."
     return _zca_scores(_check_cov(cov), rtol, max_rank)
 
-def _zca_scores(S:Tensor, rtol:float=1e-10, max_rank:float|None=None) -> Tensor:
-    "`zca_scores` of a covariance already checked by `_check_cov`."
+def _eig_range(S:Tensor, rtol:float, max_rank:float|None) -> tuple[Tensor, Tensor, Tensor|None]:
+    "Eigenpairs (w, V) of S: all of them, or Rayleigh-Ritz on a pivoted-Cholesky basis Q of its range (then also Q)."
     n = S.shape[0]
-    if n == 0: return S.new_zeros(0)
-    if float(S.diagonal().max()) <= 0: return S.new_zeros(n)   # no variance anywhere: all scores tie
     if max_rank is None: max_rank = 0.25 if n >= 256 else 0.0
     # the largest eigenvalue is at least the largest variance, so a residual of trace <= rtol * max S_ii / 4
     # has every eigenvalue below the floor: those directions all get the floor, whatever they are
     G = _range_basis(S, 0.25 * rtol * float(S.diagonal().max()), int(max_rank * n)) if max_rank > 0 else None
     if G is None:
         w, V = torch.linalg.eigh(S)
-        out = None
-    else:   # Rayleigh-Ritz on the range: S ~ Q B Q^T, B = Q^T S Q (rank x rank)
-        Q = torch.linalg.qr(G)[0]
-        B = Q.mT @ S @ Q
-        w, U = torch.linalg.eigh((B + B.mT) / 2)
-        V = Q @ U
-        out = (1 - (V * V).sum(1)).clamp_min(0)   # weight of each node outside the range
+        return w, V, None
+    Q = torch.linalg.qr(G)[0]   # Rayleigh-Ritz on the range: S ~ Q B Q^T, B = Q^T S Q (rank x rank)
+    B = Q.mT @ S @ Q
+    w, U = torch.linalg.eigh((B + B.mT) / 2)
+    return w, Q @ U, Q
+
+def _zca_scores(S:Tensor, rtol:float=1e-10, max_rank:float|None=None) -> Tensor:
+    "`zca_scores` of a covariance already checked by `_check_cov`."
+    n = S.shape[0]
+    if n == 0: return S.new_zeros(0)
+    if float(S.diagonal().max()) <= 0: return S.new_zeros(n)   # no variance anywhere: all scores tie
+    w, V, Q = _eig_range(S, rtol, max_rank)
+    out = None if Q is None else (1 - (V * V).sum(1)).clamp_min(0)   # weight of each node outside the range
     top = float(w.max())
     if top <= 0: return S.new_zeros(n)
     w = w.clamp_min(rtol * top)         # singular S: finite Z, null directions get a huge (not infinite) weight
