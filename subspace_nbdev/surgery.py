@@ -294,7 +294,7 @@ def _classify(DG, tpgroup, names:dict, ignored:set, residual:bool) -> ChannelGro
     if ops:   # one entry per kind of operation, so that a transformer's 25 LayerNorms read as one reason
         problems.append("unsupported operation" + ("s " if len(ops) > 1 else " ") + ", ".join(
             f"{o} ({ms[0]})" if len(ms) == 1 else f"{o} x{len(ms)} ({ms[0]}, ...)" for o, ms in ops.items()))
-    problems += _conv_blocks(g, DG.model)
+    problems += _conv_blocks(g, DG.model) + _op_notes(ops)
     if g.producers: g.name = g.producers[0]
     if output or not g.consumers:
         g.prunable, g.reason = False, "network output (never pruned)"
@@ -329,6 +329,12 @@ def _conv_blocks(g:ChannelGroup, model:nn.Module) -> list[str]:
     if len(set(gs.values())) > 1: return [f"grouped convs split the channels into different blocks ({gs})"]
     if gs: g.conv_groups = next(iter(gs.values()))
     return []
+
+_OP_NOTES = {"LN": "a LayerNorm normalises over all channels: removing one changes the others, so the stream it reads stays unpruned"}
+
+def _op_notes(ops:dict) -> list[str]:
+    "Why some unsupported operations cannot be supported (not just that they are not)."
+    return [_OP_NOTES[o] for o in ops if o in _OP_NOTES]
 
 # %% ../nbs/05_surgery.ipynb #77c02ad2
 def _light_copy(model:nn.Module) -> nn.Module:
