@@ -514,14 +514,14 @@ class WidthCost:
         "Widths `k` rounded up to a multiple of each group's `conv_groups` (a grouped conv's blocks keep equal widths)."
         return [min(n, -(-int(x) // g.conv_groups) * g.conv_groups) for x, n, g in zip(k, self.sizes, self.groups)]
 
-    def macs(self, k:list[int], exact:bool=True) -> int:
-        "MACs with group widths `k` (one multiply-add = 1), rounded as `round` does (unless `exact=False`)."
-        if exact: k = self.round(k)
+    def macs(self, k:list[int], rounded:bool=True) -> int:
+        "MACs with group widths `k` (one multiply-add = 1), rounded up as `round` does (unless `rounded=False`)."
+        if rounded: k = self.round(k)
         return int(self.macs_fixed + sum(t["lay"].macs(t["m"], t["rows"], *self._widths(t, k)) for t in self.terms))
 
-    def params(self, k:list[int], compensate:bool=True, exact:bool=True) -> int:
+    def params(self, k:list[int], compensate:bool=True, rounded:bool=True) -> int:
         "Parameters with group widths `k` (with `compensate`, bias-free consumers without a BN after them gain a bias)."
-        if exact: k = self.round(k)
+        if rounded: k = self.round(k)
         total = self.params_fixed + sum(a * k[i] for i, a in self.bn_terms)
         for t in self.terms:
             cin, cout = self._widths(t, k)
@@ -532,9 +532,9 @@ class WidthCost:
     def channel_costs(self, params:bool=False) -> list[float]:
         "Marginal MACs (or params) of one channel of each group at full width: its producer filters plus consumer inputs."
         full = list(self.sizes)
-        f = (lambda k: self.params(k, compensate=False, exact=False)) if params else (lambda k: self.macs(k, exact=False))
-        base = f(full)
-        return [float(base - f(full[:i] + [full[i] - 1] + full[i+1:])) for i in range(len(full))]
+        f = (lambda k: self.params(k, compensate=False, rounded=False)) if params else (lambda k: self.macs(k, rounded=False))
+        base, st = f(full), [g.conv_groups for g in self.groups]   # grouped: one channel per block, shared out
+        return [float(base - f(full[:i] + [full[i] - st[i]] + full[i+1:])) / st[i] for i in range(len(full))]
 
 # %% ../nbs/05_surgery.ipynb #483b789b
 def blockwise_cov(cov:torch.Tensor, # (n, n) covariance of the group's channels
