@@ -295,6 +295,7 @@ def _classify(DG, tpgroup, names:dict, ignored:set, residual:bool) -> ChannelGro
         problems.append("unsupported operation" + ("s " if len(ops) > 1 else " ") + ", ".join(
             f"{o} ({ms[0]})" if len(ms) == 1 else f"{o} x{len(ms)} ({ms[0]}, ...)" for o, ms in ops.items()))
     problems += _conv_blocks(g, DG.model) + _op_notes(ops)
+    if gates: _gates_last(g, DG, names)   # the group is named after its main producer, not a gate's
     if g.producers: g.name = g.producers[0]
     if output or not g.consumers:
         g.prunable, g.reason = False, "network output (never pruned)"
@@ -335,6 +336,18 @@ _OP_NOTES = {"LN": "a LayerNorm normalises over all channels: removing one chang
 def _op_notes(ops:dict) -> list[str]:
     "Why some unsupported operations cannot be supported (not just that they are not)."
     return [_OP_NOTES[o] for o in ops if o in _OP_NOTES]
+
+def _gates_last(g:ChannelGroup, DG, names:dict):
+    "Move the producers that compute a gate (their input comes from a consumer of `g`, e.g. SE's fc2 after fc1) last."
+    cons = {DG.model.get_submodule(c) for c in g.consumers}
+    def gate(p):
+        stack, seen = list(DG.module2node[DG.model.get_submodule(p)].inputs), set()
+        while stack:
+            nd = stack.pop()
+            if nd.module in cons: return True
+            if nd not in seen and len(seen) < 64: seen.add(nd); stack.extend(nd.inputs)
+        return False
+    g.producers.sort(key=gate)
 
 # %% ../nbs/05_surgery.ipynb #77c02ad2
 def _light_copy(model:nn.Module) -> nn.Module:
