@@ -311,7 +311,8 @@ def _classify(DG, tpgroup, names:dict, ignored:set, residual:bool) -> ChannelGro
     if ops:   # one entry per kind of operation, so that a transformer's 25 LayerNorms read as one reason
         problems.append("unsupported operation" + ("s " if len(ops) > 1 else " ") + ", ".join(
             f"{o} ({ms[0]})" if len(ms) == 1 else f"{o} x{len(ms)} ({ms[0]}, ...)" for o, ms in ops.items()))
-    problems += _conv_blocks(g, DG.model)
+    problems += _conv_blocks(g, DG.model) + _op_notes(ops)
+    if gates: _gates_last(g, DG, names)   # the group is named after its main producer, not a gate's
     if g.producers: g.name = g.producers[0]
     if output or not g.consumers:
         g.prunable, g.reason = False, "network output (never pruned)"
@@ -376,6 +377,24 @@ def _conv_blocks(g:ChannelGroup, model:nn.Module) -> list[str]:
     if len(set(gs.values())) > 1: return [f"grouped convs split the channels into different blocks ({gs})"]
     if gs: g.conv_groups = next(iter(gs.values()))
     return []
+
+_OP_NOTES = {"LN": "a LayerNorm normalises over all channels: removing one changes the others, so the stream it reads stays unpruned"}
+
+def _op_notes(ops:dict) -> list[str]:
+    "Why some unsupported operations cannot be supported (not just that they are not)."
+    return [_OP_NOTES[o] for o in ops if o in _OP_NOTES]
+
+def _gates_last(g:ChannelGroup, DG, names:dict):
+    "Move the producers that compute a gate (their input comes from a consumer of `g`, e.g. SE's fc2 after fc1) last."
+    cons = {DG.model.get_submodule(c) for c in g.consumers}
+    def gate(p):
+        stack, seen = list(DG.module2node[DG.model.get_submodule(p)].inputs), set()
+        while stack:
+            nd = stack.pop()
+            if nd.module in cons: return True
+            if nd not in seen and len(seen) < 64: seen.add(nd); stack.extend(nd.inputs)
+        return False
+    g.producers.sort(key=gate)
 
 # %% ../nbs/05_surgery.ipynb #77c02ad2
 def _light_copy(model:nn.Module) -> nn.Module:
@@ -595,14 +614,14 @@ class WidthCost:
         "Widths `k` rounded up to a multiple of each group's `conv_groups` (a grouped conv's blocks keep equal widths)."
         return [min(n, -(-int(x) // g.conv_groups) * g.conv_groups) for x, n, g in zip(k, self.sizes, self.groups)]
 
-    def macs(self, k:list[int], exact:bool=True) -> int:
-        "MACs with group widths `k` (one multiply-add = 1), rounded as `round` does (unless `exact=False`)."
-        if exact: k = self.round(k)
+    def macs(self, k:list[int], rounded:bool=True) -> int:
+        "MACs with group widths `k` (one multiply-add = 1), rounded up as `round` does (unless `rounded=False`)."
+        if rounded: k = self.round(k)
         return int(self.macs_fixed + sum(t["lay"].macs(t["m"], t["rows"], *self._widths(t, k)) for t in self.terms))
 
-    def params(self, k:list[int], compensate:bool=True, exact:bool=True) -> int:
+    def params(self, k:list[int], compensate:bool=True, rounded:bool=True) -> int:
         "Parameters with group widths `k` (with `compensate`, bias-free consumers without a BN after them gain a bias)."
-        if exact: k = self.round(k)
+        if rounded: k = self.round(k)
         total = self.params_fixed + sum(a * k[i] for i, a in self.bn_terms)
         for t in self.terms:
             cin, cout = self._widths(t, k)
@@ -613,9 +632,9 @@ class WidthCost:
     def channel_costs(self, params:bool=False) -> list[float]:
         "Marginal MACs (or params) of one channel of each group at full width: its producer filters plus consumer inputs."
         full = list(self.sizes)
-        f = (lambda k: self.params(k, compensate=False, exact=False)) if params else (lambda k: self.macs(k, exact=False))
-        base = f(full)
-        return [float(base - f(full[:i] + [full[i] - 1] + full[i+1:])) for i in range(len(full))]
+        f = (lambda k: self.params(k, compensate=False, rounded=False)) if params else (lambda k: self.macs(k, rounded=False))
+        base, st = f(full), [g.conv_groups for g in self.groups]   # grouped: one channel per block, shared out
+        return [float(base - f(full[:i] + [full[i] - st[i]] + full[i+1:])) / st[i] for i in range(len(full))]
 
 # %% ../nbs/05_surgery.ipynb #483b789b
 def blockwise_cov(cov:torch.Tensor, # (n, n) covariance of the group's channels
