@@ -228,6 +228,7 @@ def best_compensation(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (groups
                       kinds:tuple=KINDS, # candidates to consider
                       rtol:float=1e-10, # see `least_squares_map`
                       rr_error:float|None=None, # sum_t f_t tr(W_R,t S_RR W_R,t^T) if known (saves an r x r product)
+                      mask:Tensor|None=None, # (n, n) bool: which node pairs a map may combine (a grouped conv: its blocks)
                      ) -> Compensation:
     "The candidate map with the least predicted output error (`compensation_error`); each bias is the best constant."
     if not kinds or set(kinds) - set(KINDS): raise ValueError(f"kinds={kinds!r}: choose among {KINDS}")
@@ -236,6 +237,8 @@ def best_compensation(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (groups
     S, mu = _check_cov_mean(cov, mean)
     n, taps = _consumer_layout(consumer, channels)
     if S.shape[0] != n: raise ValueError(f"cov has {S.shape[0]} nodes but the consumer reads {n}")
+    mask = None if mask is None else torch.as_tensor(mask, device=S.device).to(S.dtype)
+    if mask is not None: S = S * mask   # the normal equations of every candidate see only the allowed pairs
     K = _as_index(n, keep).to(S.device); R = removed_nodes(n, K.cpu()).to(S.device)
     pats, w = (t.to(S.device) for t in tap_coverage(consumer, in_size, channels))
     f = pats.T @ w   # in-bounds fraction of each tap: the best constant bias is sum_t f_t W_R,t m
@@ -254,7 +257,10 @@ def best_compensation(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (groups
     maps = {}
     for kind in kinds:
         if kind == "ls": A = _damped(SKK, SRK, damping, rtol)
-        elif kind == "ls0": A = _damped(SKK + torch.outer(mu[K], mu[K]), SRK + torch.outer(mu[R], mu[K]), damping, rtol)
+        elif kind == "ls0":   # second moments: the means' outer products obey the mask too
+            MKK, MRK = torch.outer(mu[K], mu[K]), torch.outer(mu[R], mu[K])
+            if mask is not None: MKK, MRK = MKK * mask[K][:, K], MRK * mask[R][:, K]
+            A = _damped(SKK + MKK, SRK + MRK, damping, rtol)
         else: A = S.new_zeros(len(R), len(K))
         m = mu[R] - A @ mu[K]
         c, t = (S.new_zeros(len(R)), torch.zeros_like(f)) if kind == "none" else (m, f)

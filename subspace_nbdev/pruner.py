@@ -407,7 +407,8 @@ def _compensation(self:SubspacePruner, g:ChannelGroup, f:_Factors, k:int, model:
     cons, ch = model.get_submodule(c), g.channels[c]
     S, mu = stats[c].cov, stats[c].mean
     lay = get_layout(cons, ch)
-    if hasattr(lay, "block_mask"): S = S * lay.block_mask(cons).to(S.device)   # grouped conv: block-diagonal A
+    mask = lay.block_mask(cons).to(S.device) if hasattr(lay, "block_mask") else None   # grouped conv: block-diagonal A
+    if mask is not None: S = S * mask
     keep = f.order[:k].to(S.device)
     size = self.in_sizes.get(c)
     out, n, r = cons.weight.shape[0], g.n, g.n - k
@@ -417,7 +418,7 @@ def _compensation(self:SubspacePruner, g:ChannelGroup, f:_Factors, k:int, model:
         dc, ec = f.e[c]
         rr = _rr_error(cons, ch, S, mu, keep, float((dc[k:] * ec[k:]).sum()))
     return best_compensation(cons, S, mu, keep, channels=ch, in_size=size, damping=damping,
-                             kinds=KINDS if compensate else ("none",), rr_error=rr)
+                             kinds=KINDS if compensate else ("none",), rr_error=rr, mask=mask)
 
 @patch
 def _build(self:SubspacePruner, widths:list, ordering:str|Ordering, compensate:bool, sequential:bool, remove:bool=True,
