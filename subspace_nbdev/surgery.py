@@ -347,10 +347,11 @@ def _norm_reason(g:ChannelGroup, tpgroup, owner:dict) -> ChannelGroup:
     "Lead the reason of an unprunable transformer group with what it is: the residual stream (read by a LayerNorm/RMSNorm; `owner`: parameter id -> module) or attention channels."
     if g.prunable: return g
     norms = {type(m).__name__ for m in (owner.get(id(it.dep.target.module), it.dep.target.module) for it in tpgroup) if _is_norm(m)}
-    if norms:
+    if norms:   # this says why in full: the generic LayerNorm note of `_op_notes` would repeat it
+        inner = "; ".join(p for p in g.reason.split("; ") if p not in _OP_NOTES.values())
         g.reason = (f"residual stream ({g.n} hidden channels): {'/'.join(sorted(norms))} normalises all of a token's channels "
                     "together, so a cut channel changes every token's normalisation (no linear fold undoes it), and the "
-                    f"embeddings write these channels; never pruned ({g.reason})")
+                    f"embeddings write these channels; never pruned ({inner})")
     elif any(_attention_op(it.dep.target) for it in tpgroup):
         g.reason = ("attention channels (query, key and value rows meet in the attention product): a head is a block of "
                     f"head_dim channels, cut as a whole head or not at all; not pruned channel by channel ({g.reason})")
