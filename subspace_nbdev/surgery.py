@@ -320,19 +320,14 @@ def _classify(DG, tpgroup, names:dict, ignored:set, residual:bool) -> ChannelGro
         g.prunable, g.reason = False, "; ".join(problems)
     elif any(DG.model.get_submodule(p) in ignored for p in g.producers + g.bns + g.members):
         g.prunable, g.reason = False, "ignored (ignored_layers)"
-    elif (coupled or len(g.producers) > 1 + len(gates)) and not residual and not _gated_product(g, coupled, DG.model):
-        # each SE gate brings its own producer; a gated MLP's act(gate) * up is one group with two producers
+    elif (coupled or len(g.producers) > 1 + len(gates)) and not residual:
+        # each gate (SE's x * s, a gated MLP's act(gate) * up) brings its own producer
         what = ", ".join(f"{coupled.count(o)} {o}" for o in sorted(set(coupled))) or "a shared input"
         g.prunable, g.reason = False, (f"coupled through a residual add ({what}; {len(g.producers)} producers): "
                                        "left unpruned (residual=True prunes it)")
     return g
 
 # %% ../nbs/05_surgery.ipynb #21762c2f
-def _gated_product(g:ChannelGroup, coupled:list, model:nn.Module) -> bool:
-    "A gated MLP's hidden group: its only coupling is one element-wise product of its two producers, both linear layers."
-    return (coupled == ["MulBackward"] and len(g.producers) == 2
-            and all(isinstance(model.get_submodule(p), nn.Linear) for p in g.producers))
-
 def _is_norm(m) -> bool:
     "A per-token normalisation over the channels (LayerNorm, RMSNorm, or a library's own class of that name)."
     return isinstance(m, (nn.LayerNorm, getattr(nn, "RMSNorm", nn.LayerNorm))) or (
