@@ -17,8 +17,9 @@ from torch_pruning import ops as tp_ops
 from .layouts import _blocks_of
 
 # %% auto #0
-__all__ = ['TraceError', 'GraphTooLargeError', 'ModelInputError', 'IgnoredLayersTypeError', 'trace_graph', 'ChannelGroup',
-           'find_groups', 'count_macs', 'WidthCost', 'blockwise_cov', 'round_robin', 'remove_channels_', 'apply_cuts_']
+__all__ = ['TraceError', 'GraphTooLargeError', 'ModelInputError', 'IgnoredLayersTypeError', 'UnknownModuleClassError',
+           'trace_graph', 'ChannelGroup', 'find_groups', 'count_macs', 'WidthCost', 'blockwise_cov', 'round_robin',
+           'remove_channels_', 'register_module_class', 'apply_cuts_']
 
 # %% ../nbs/05_surgery.ipynb #f6624213
 class TraceError(ValueError):
@@ -29,6 +30,8 @@ class ModelInputError(ValueError):
     "The model or the arguments given with it cannot be used as they are (meta weights, foreign ignored_layers, ...)."
 class IgnoredLayersTypeError(ModelInputError, TypeError):
     "`ignored_layers` is not a list of modules."
+class UnknownModuleClassError(ValueError):
+    "A \"class\" cut record names a class that `register_module_class` did not register (its module is not imported)."
 
 def _forward(model:nn.Module, example_inputs):
     "Call `model` on `example_inputs` (a tensor, a tuple/list of positional inputs, or a dict of keyword inputs)."
@@ -145,6 +148,24 @@ def _plain_rotary(model:nn.Module):
     finally:
         for mod, f in saved: setattr(mod, _ROTARY, f)
 
+# %% ../nbs/05_surgery.ipynb #487ee450
+def _tables(model:nn.Module) -> list[nn.Parameter]:
+    "Trainable parameters of `model` outside every layer Torch-Pruning or a layout knows, with two or more non-singleton dimensions."
+    box, own = tp.pruner.function.PrunerBox, tuple(custom_pruners())
+    def layer(m): t = tp_ops.module2type(m); return (t in box and t != tp_ops.OPTYPE.ELEMENTWISE) or isinstance(m, own) or _weighted(m)
+    return [p for m in model.modules() if not layer(m) for p in m.parameters(recurse=False)
+            if p.requires_grad and sum(s > 1 for s in p.shape) > 1]
+
+@contextmanager
+def _frozen_tables(model:nn.Module):
+    "While tracing: `_tables(model)` without `requires_grad`, so that Torch-Pruning sees them as constants; restored after."
+    ps = _tables(model)
+    try:
+        for p in ps: p.requires_grad_(False)
+        yield ps
+    finally:
+        for p in ps: p.requires_grad_(True)
+
 # %% ../nbs/05_surgery.ipynb #986ce00d
 def _reshape_failure(e:Exception, names:dict) -> str|None:
     "Why Torch-Pruning's reshape index mapping raised `e` (a channel shuffle), naming where; None if it failed elsewhere."
@@ -180,7 +201,7 @@ def _trace(model:nn.Module, example_inputs) -> tuple:
     try:
         for m in model.modules():
             if _weighted(m): m.register_forward_hook(_log)
-        with torch.enable_grad(), warnings.catch_warnings(), _plain_rotary(model):
+        with torch.enable_grad(), warnings.catch_warnings(), _plain_rotary(model), _frozen_tables(model):
             warnings.simplefilter("ignore")
             DG = tp.DependencyGraph().build_dependency(model, example_inputs=example_inputs, forward_fn=_fwd, verbose=False,
                                                        customized_pruners=custom_pruners())
@@ -510,15 +531,32 @@ def _mha_macs(m:nn.MultiheadAttention, args:tuple, kwargs:dict) -> int:
     "MACs of one `nn.MultiheadAttention` call: its in/out projections (not modules it calls) and its Q K^T and A V products."
     q, k, v = [kwargs[a] if a in kwargs else args[i] for i, a in enumerate(("query", "key", "value"))]
     E = m.embed_dim
+    inner = m.in_proj_weight.shape[0] // 3 if m.in_proj_weight is not None else m.q_proj_weight.shape[0]   # heads x head_dim: E unless heads were cut
     L = q.shape[-2] if (m.batch_first or q.dim() == 2) else q.shape[0]
     S = k.shape[-2] if (m.batch_first or k.dim() == 2) else k.shape[0]
     nq, nk = q.numel() // q.shape[-1], k.numel() // k.shape[-1]       # query and key tokens, over the batch
-    proj = nq * E * E + nk * (m.kdim + m.vdim) * E + nq * E * E        # q, k, v in, and out
-    return proj + (nq // L) * L * S * 2 * E                            # Q K^T and A V over all heads
+    proj = nq * E * inner + nk * (m.kdim + m.vdim) * inner             # q, k, v in
+    if not getattr(m, "calls_out_proj", False): proj += nq * inner * E  # the fused path multiplies by out_proj's weight without calling it
+    return proj + (nq // L) * L * S * 2 * inner                        # Q K^T and A V over all heads
+
+def _window_attention_types() -> tuple:
+    "torchvision's Swin window attention classes (V1, V2), or () without torchvision."
+    try: from torchvision.models.swin_transformer import ShiftedWindowAttention, ShiftedWindowAttentionV2
+    except ImportError: return ()
+    return (ShiftedWindowAttention, ShiftedWindowAttentionV2)
+
+def _window_macs(m:nn.Module, args:tuple, kwargs:dict) -> int:
+    "MACs of one torchvision Swin window attention call (input (B, H, W, C), padded to whole windows): qkv, Q K^T, A V and proj."
+    x = kwargs["x"] if "x" in kwargs else args[0]
+    B, H, W, _ = x.shape
+    wh, ww = m.window_size
+    tokens = B * (-(-H // wh) * wh) * (-(-W // ww) * ww)             # padded: every window is whole
+    inner = m.proj.in_features                                        # heads x head_dim
+    return tokens * (m.qkv.in_features * m.qkv.out_features + inner * m.proj.out_features + wh * ww * 2 * inner)
 
 @contextmanager
 def _count_attention(model:nn.Module, rows:_Rows):
-    "Add the MACs of every attention product of one forward pass to `rows.attention` (MultiheadAttention, F.scaled_dot_product_attention)."
+    "Add the MACs of every attention product of one forward pass to `rows.attention` (MultiheadAttention, Swin window attention, F.scaled_dot_product_attention)."
     F, inside, hooks = torch.nn.functional, [], []
     sdpa = F.scaled_dot_product_attention
     def counted(q, k, v, *a, **kw):
@@ -526,7 +564,10 @@ def _count_attention(model:nn.Module, rows:_Rows):
         return sdpa(q, k, v, *a, **kw)
     def pre(m, a, kw): inside.append(m)
     def post(m, a, kw, out): inside.pop(); rows.attention += _mha_macs(m, a, kw)
+    def window(m, a, kw, out): rows.attention += _window_macs(m, a, kw)   # calls F.linear on qkv/proj's weights, not the modules
+    win = _window_attention_types()
     for m in model.modules():
+        if win and isinstance(m, win): hooks.append(m.register_forward_hook(window, with_kwargs=True))
         if isinstance(m, nn.MultiheadAttention):
             hooks += [m.register_forward_pre_hook(pre, with_kwargs=True), m.register_forward_hook(post, with_kwargs=True)]
     F.scaled_dot_product_attention = counted
@@ -690,14 +731,38 @@ def remove_channels_(model:nn.Module,        # the model to cut, in place (the o
     with _own_cuts(tpg, DG): tpg.prune()
     return cuts
 
+_MODULE_CLASSES = {}   # "module.QualName" -> a class that a "class" cut may give a module (`register_module_class`)
+
+def register_module_class(cls:type) -> type:
+    "Allow \"class\" cut records to turn a module into `cls` (a subclass of the module's class with the same parameters); returns `cls`."
+    _MODULE_CLASSES[f"{cls.__module__}.{cls.__qualname__}"] = cls
+    return cls
+
+def _slice_(m:nn.Module, name:str, dim:int, remove:list):
+    "Remove indices `remove` along `dim` of `m`'s parameter or buffer `name` (a Parameter stays a Parameter; an absent one, a bias=False layer's bias, is skipped)."
+    t = getattr(m, name)
+    if t is None: return
+    keep = torch.tensor([i for i in range(t.shape[dim]) if i not in set(remove)], dtype=torch.long, device=t.device)
+    new = t.detach().index_select(dim, keep).clone()
+    if isinstance(t, nn.Parameter): setattr(m, name, nn.Parameter(new, requires_grad=t.requires_grad))
+    else: m._buffers[name] = new
+
 def apply_cuts_(model:nn.Module, # a fresh instance of the architecture the cuts were recorded on
-                cuts:list,       # (module name, "out" | "in", indices), as returned by `remove_channels_`; or (name, "set", [attribute, value])
+                cuts:list,       # (module name, "out" | "in", indices), as returned by `remove_channels_`; (name, "set", [attribute, value]);
+                                 # (name, "slice", [tensor name, dim, *indices]); (name, "class", ["module.QualName"])
                ) -> nn.Module:
     "Replay recorded channel cuts on `model` in place (no tracing): rebuilds a pruned structure."
     for name, kind, ix in cuts:
         try: m = model.get_submodule(name)
         except AttributeError as e: raise ValueError(f"cut for {name!r}: the model has no such module; pass an instance of the pruned model's original class") from e
         if kind == "set": setattr(m, ix[0], ix[1]); continue   # an attribute the forward reads (attention heads: `heads.head_cuts`)
+        if kind == "slice": _slice_(m, ix[0], int(ix[1]), [int(i) for i in ix[2:]]); continue   # a tensor that is not a layer's weight
+        if kind == "class":   # a forward that works at the cut widths; only registered classes, never one named by a file alone
+            cls = _MODULE_CLASSES.get(ix[0])
+            if cls is None: raise UnknownModuleClassError(f"cut for {name!r} needs class {ix[0]}, which is not registered: import the module that "
+                                                          "defines it (e.g. subspace_nbdev.torchvision_attention) before replaying the cuts")
+            if not isinstance(m, cls.__mro__[1]): raise TypeError(f"cut for {name!r}: {ix[0]} extends {cls.__mro__[1].__name__}, but the module is a {type(m).__name__}")
+            m.__class__ = cls; continue
         fns = layout_of(m) or tp.pruner.function.PrunerBox.get(tp_ops.module2type(m))
         if fns is None: raise TypeError(f"cannot cut {name} ({type(m).__name__}): no Torch-Pruning pruning function")
         (fns.prune_out_channels if kind == "out" else fns.prune_in_channels)(m, list(ix))
