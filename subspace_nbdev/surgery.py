@@ -552,7 +552,8 @@ def _window_macs(m:nn.Module, args:tuple, kwargs:dict) -> int:
     wh, ww = m.window_size
     tokens = B * (-(-H // wh) * wh) * (-(-W // ww) * ww)             # padded: every window is whole
     inner = m.proj.in_features                                        # heads x head_dim
-    return tokens * (m.qkv.in_features * m.qkv.out_features + inner * m.proj.out_features + wh * ww * 2 * inner)
+    proj = 0 if getattr(m, "calls_out_proj", False) else inner * m.proj.out_features   # a subclass that calls proj: counted as a Linear
+    return tokens * (m.qkv.in_features * m.qkv.out_features + proj + wh * ww * 2 * inner)
 
 @contextmanager
 def _count_attention(model:nn.Module, rows:_Rows):
