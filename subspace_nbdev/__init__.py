@@ -14,6 +14,7 @@ from .layouts import Layout, register_layout
 from .ordering import Ordering, OrderContext, register_ordering
 from .allocation import Allocation, register_allocation
 from .heads import HeadLayout, register_head_layout
+from . import torchvision_attention   # registers the head layouts of nn.MultiheadAttention and Swin
 from .checks import BudgetError, UnreachableBudgetError
 from .surgery import TraceError
 _all_ = ["SubspacePruner", "PruneReport", "save_pruned", "load_pruned", "Layout", "register_layout",

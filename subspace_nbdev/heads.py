@@ -5,6 +5,7 @@
 # %% ../nbs/05e_heads.ipynb #ff932213
 from __future__ import annotations
 import copy, importlib
+from contextlib import ExitStack, nullcontext, contextmanager
 from dataclasses import dataclass, field
 import torch
 from torch import nn, Tensor
@@ -17,9 +18,9 @@ from .surgery import apply_cuts_, WidthCost
 
 # %% auto #0
 __all__ = ['HEAD_LAYOUTS', 'BLOCK_OF', 'HeadError', 'HeadOrderingError', 'HeadGroup', 'head_cuts', 'head_cost', 'HeadLayout',
-           'register_head_layout', 'find_heads', 'TimmAttentionLayout', 'BertAttentionLayout', 'OPTAttentionLayout',
-           'LlamaAttentionLayout', 'block_ordering', 'HeadFactors', 'head_factors', 'unit_tokens', 'unit_params',
-           'UnitCost']
+           'register_head_layout', 'find_heads', 'heads_visible', 'TimmAttentionLayout', 'BertAttentionLayout',
+           'OPTAttentionLayout', 'LlamaAttentionLayout', 'block_ordering', 'HeadFactors', 'head_factors', 'unit_tokens',
+           'unit_params', 'UnitCost']
 
 # %% ../nbs/05e_heads.ipynb #633e25ee
 class HeadError(ValueError):
@@ -87,6 +88,9 @@ class HeadLayout:
     def cost(self, g:HeadGroup, tokens:int, batch:int) -> int:
         "Exact MACs of one unit of `g` on `batch` sequences of `tokens` tokens, as `count_macs` counts them."
         return head_cost(g, tokens, batch)
+    def visible(self, model:nn.Module):
+        "A context in which the consumer of every head group of this layout is called as a module, so that hooks on it see the concatenated heads (most attention modules do so anyway)."
+        return nullcontext(model)
     def __repr__(self): return f"{type(self).__name__}({self.name!r})"
 
 HEAD_LAYOUTS = {}   # name -> HeadLayout, in registration order
@@ -108,6 +112,15 @@ def find_heads(model:nn.Module, # a network holding attention modules of registe
         if lay is not None:
             g = lay.group(name, m); g.layout = lay; out.append(g)
     return out
+
+@contextmanager
+def heads_visible(model:nn.Module, # the network
+                  groups:list[HeadGroup], # its head groups
+                 ):
+    "Inside: the `visible` context of every layout of `groups` (once each), so consumer hooks see the heads' channels."
+    with ExitStack() as stack:
+        for lay in {id(g.layout): g.layout for g in groups}.values(): stack.enter_context(lay.visible(model))
+        yield model
 
 # %% ../nbs/05e_heads.ipynb #b809e520
 def _class(module:str, name:str):
@@ -237,7 +250,7 @@ def unit_tokens(model:nn.Module, # the network
         hs.append(model.get_submodule(g.name).register_forward_pre_hook(hook("attn:" + g.name), with_kwargs=True))
     args, kwargs = batch_arguments(example_inputs, 0)
     try:
-        with _eval_mode(model), torch.no_grad(): model(*args, **kwargs)
+        with _eval_mode(model), torch.no_grad(), heads_visible(model, groups): model(*args, **kwargs)
     finally:
         for h in hs: h.remove()
     return {g.name: tuple(int(s) for s in seen.get(g.name, seen.get("attn:" + g.name, (0, 0)))) for g in groups}

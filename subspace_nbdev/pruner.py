@@ -23,7 +23,7 @@ from .surgery import (ChannelGroup, find_groups, count_macs, WidthCost, trace_gr
                                     remove_channels_, apply_cuts_)
 from .surgery import blockwise_cov, round_robin, _expand_ignored
 from .blocks import head_channels
-from .heads import find_heads, head_factors, block_ordering, UnitCost, HeadGroup
+from .heads import heads_visible, find_heads, head_factors, block_ordering, UnitCost, HeadGroup
 
 # %% auto #0
 __all__ = ['DAMPING', 'FAR_BELOW', 'PROBE', 'EXACT_TOL', 'SCARCE', 'GroupRow', 'PruneReport', 'SubspacePruner',
@@ -360,7 +360,7 @@ def calibrate(self:SubspacePruner,
     fingerprint = model_fingerprint(self.model)   # prune() refuses a model that changed since
     t0, c0 = time.perf_counter(), time.process_time()
     try:
-        with _watch_inputs(self.model, consumers) as rec:
+        with heads_visible(self.model, self.heads), _watch_inputs(self.model, consumers) as rec:   # heads_visible: consumers called as modules
             stats = collect_stats(self.model, loader, consumers, channels=channels, max_samples=max_samples, progress=progress)
     except EmptyLoaderError as e:
         raise EmptyLoaderError("calibrate() saw 0 samples: pass a non-empty loader (an iterable of input batches, "
@@ -532,7 +532,7 @@ def _build_order(self:SubspacePruner) -> list:
 def _head_seq(self:SubspacePruner, g:HeadGroup, model:nn.Module, ordering) -> tuple:
     "Sequential mode: a head group's factors and statistics on the partially pruned `model`."
     cons = {g.consumer: model.get_submodule(g.consumer)}
-    stats = _recollect(model, self._loader, cons, {}, self._max_samples)
+    with heads_visible(model, [g]): stats = _recollect(model, self._loader, cons, {}, self._max_samples)
     return head_factors(g, stats[g.consumer].cov, cons[g.consumer], get_ordering(ordering), self.seed), stats
 
 @patch

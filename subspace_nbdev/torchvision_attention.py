@@ -9,8 +9,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
-from . import heads as _heads
-from .heads import HeadGroup, HeadError
+from .heads import HeadGroup, HeadError, HeadLayout, register_head_layout
 from .blocks import head_channels
 from .surgery import register_module_class
 
@@ -77,7 +76,7 @@ _CLASS = f"{PrunedMultiheadAttention.__module__}.{PrunedMultiheadAttention.__qua
 
 def _join(*parts): return ".".join(p for p in parts if p)
 
-class MultiheadAttentionHeads:
+class MultiheadAttentionHeads(HeadLayout):
     "The heads of `nn.MultiheadAttention` (torchvision's ViT): a head layout with `accepts`, `group`, `cuts` and `cost`."
     name = "torch.nn.MultiheadAttention"
 
@@ -91,7 +90,7 @@ class MultiheadAttentionHeads:
                                                 f"without add_bias_kv/add_zero_attn: {_unsupported(m) or 'kdim/vdim differ from embed_dim'}")
         kw = dict(name=name, heads=int(m.num_heads), b=int(m.head_dim), producers=[(name, 3)], consumer=_join(name, "out_proj"),
                   owner=name, attrs={"num_heads": 1}, width=int(m.embed_dim), out=int(m.out_proj.out_features))
-        if "layout" in getattr(HeadGroup, "__dataclass_fields__", {}): kw["layout"] = self
+        kw["layout"] = self
         return HeadGroup(**kw)
 
     def cuts(self, g:HeadGroup, remove:list[int]) -> list:
@@ -104,6 +103,10 @@ class MultiheadAttentionHeads:
         rows = [s * n + c for s in range(3) for c in ch]
         return [(g.owner, "class", [_CLASS]), (g.owner, "slice", ["in_proj_weight", 0, *rows]), (g.owner, "slice", ["in_proj_bias", 0, *rows]),
                 (g.consumer, "in", ch), (g.owner, "set", ["num_heads", g.heads - len(R)])]
+
+    def visible(self, model:nn.Module):
+        "`visible_heads(model)`: its forward calls the weights, not the consumer module, so the pruned class's forward stands in while hooks collect."
+        return visible_heads(model)
 
     def cost(self, g:HeadGroup, tokens:int, batch:int) -> int:
         "MACs of one head in self-attention over `batch` sequences of `tokens` tokens: q/k/v rows, out_proj columns, Q K^T and A V."
@@ -153,7 +156,7 @@ class PrunedShiftedWindowAttention(ShiftedWindowAttention):
 # %% ../nbs/05f_torchvision_attention.ipynb #32f961d9
 _SWIN_CLASS = f"{PrunedShiftedWindowAttention.__module__}.{PrunedShiftedWindowAttention.__qualname__}"
 
-class SwinWindowHeads:
+class SwinWindowHeads(HeadLayout):
     "The heads of torchvision's Swin `ShiftedWindowAttention` (V1): a head layout with `accepts`, `group`, `cuts` and `cost`."
     name = "torchvision.models.swin_transformer.ShiftedWindowAttention"
 
@@ -167,7 +170,7 @@ class SwinWindowHeads:
         b = m.qkv.out_features // 3 // m.num_heads
         kw = dict(name=name, heads=int(m.num_heads), b=int(b), producers=[(_join(name, "qkv"), 3)], consumer=_join(name, "proj"),
                   owner=name, attrs={"num_heads": 1}, width=int(m.qkv.in_features), out=int(m.proj.out_features))
-        if "layout" in getattr(HeadGroup, "__dataclass_fields__", {}): kw["layout"] = self
+        kw["layout"] = self
         return HeadGroup(**kw)
 
     def cuts(self, g:HeadGroup, remove:list[int]) -> list:
@@ -179,6 +182,10 @@ class SwinWindowHeads:
         ch, n = head_channels(R, g.b).tolist(), g.heads * g.b
         return [(g.owner, "class", [_SWIN_CLASS]), (g.producers[0][0], "out", [s * n + c for s in range(3) for c in ch]),
                 (g.consumer, "in", ch), (g.owner, "slice", ["relative_position_bias_table", 1, *R]), (g.owner, "set", ["num_heads", g.heads - len(R)])]
+
+    def visible(self, model:nn.Module):
+        "`visible_heads(model)`: its forward calls the weights, not the consumer module, so the pruned class's forward stands in while hooks collect."
+        return visible_heads(model)
 
     def cost(self, g:HeadGroup, tokens:int, batch:int) -> int:
         "MACs of one head: `tokens` = tokens per window (N), `batch` = windows over the batch (the shape `proj` reads, padded inputs included)."
@@ -198,5 +205,4 @@ def visible_heads(model:nn.Module):
         for m, cls in swapped: m.__class__ = cls
 
 # %% ../nbs/05f_torchvision_attention.ipynb #47763169
-if hasattr(_heads, "register_head_layout"):   # once the registry exists
-    for _layout in (MultiheadAttentionHeads(), SwinWindowHeads()): _heads.register_head_layout(_layout)
+for _layout in (MultiheadAttentionHeads(), SwinWindowHeads()): register_head_layout(_layout)
