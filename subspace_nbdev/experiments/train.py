@@ -17,9 +17,10 @@ from tqdm import tqdm
 from .data import dataloader, loaders
 
 # %% auto #0
-__all__ = ['ARCHS', 'VGGFMNIST', 'vgg_fmnist', 'ResNetFMNIST', 'resnet_fmnist', 'BasicResNetFMNIST', 'resnet_basic_fmnist',
-           'set_seed', 'dist_env', 'is_main_process', 'default_device', 'init_distributed', 'cleanup_distributed',
-           'evaluate', 'History', 'train', 'finetune', 'default_cache_dir', 'trained_model']
+__all__ = ['ARCHS', 'MOBILENET_BLOCKS', 'VGGFMNIST', 'vgg_fmnist', 'ResNetFMNIST', 'resnet_fmnist', 'BasicResNetFMNIST',
+           'resnet_basic_fmnist', 'MobileNetFMNIST', 'mobilenet_fmnist', 'set_seed', 'dist_env', 'is_main_process',
+           'default_device', 'init_distributed', 'cleanup_distributed', 'evaluate', 'History', 'train', 'finetune',
+           'default_cache_dir', 'trained_model']
 
 # %% ../../nbs/experiments/08_train.ipynb #1db4736b
 class VGGFMNIST(nn.Module):
@@ -129,6 +130,46 @@ def resnet_basic_fmnist(layers=(1, 1, 1), # basic blocks per stage (one: it trai
     return BasicResNetFMNIST(tuple(layers), tuple(widths), num_classes)
 
 ARCHS = {"vgg": vgg_fmnist, "resnet": resnet_basic_fmnist, "resnet-bottleneck": resnet_fmnist}
+
+# %% ../../nbs/experiments/08_train.ipynb #fcfc9d5f
+from functools import partial
+from torchvision.models.mobilenetv3 import InvertedResidual as InvertedResidualSE, InvertedResidualConfig
+
+# (kernel, expanded channels, output channels, squeeze-excitation, activation "RE"/"HS", stride) per block
+MOBILENET_BLOCKS = ((3, 64, 24, True, "RE", 2), (3, 96, 24, True, "RE", 1), (3, 96, 40, True, "HS", 2),
+                    (3, 160, 40, True, "HS", 1), (3, 160, 48, True, "HS", 1))
+
+class MobileNetFMNIST(nn.Module):
+    "MobileNetV2-style net of torchvision's MobileNetV3 blocks (inverted residual + SE): `stem`, `blocks`, `head`, `avgpool`, `fc`."
+    def __init__(self, blocks=MOBILENET_BLOCKS, # (kernel, expanded, out, se, act, stride) per block
+                 stem:int=16, # stem conv channels (stride 1: the first block downsamples)
+                 head:int=192, # 1x1 head conv channels
+                 num_classes:int=10, in_channels:int=1):
+        super().__init__()
+        bn = partial(nn.BatchNorm2d, eps=1e-3)
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, stem, 3, 1, 1, bias=False), bn(stem), nn.Hardswish())
+        c, layers = stem, []
+        for k, e, o, se, act, s in blocks:
+            layers.append(InvertedResidualSE(InvertedResidualConfig(c, k, e, o, se, act, s, 1, 1.0), bn)); c = o
+        self.blocks = nn.Sequential(*layers)
+        self.head = nn.Sequential(nn.Conv2d(c, head, 1, bias=False), bn(head), nn.Hardswish())
+        self.avgpool, self.fc = nn.AdaptiveAvgPool2d(1), nn.Linear(head, num_classes)
+        for m in self.modules():  # torchvision's MobileNetV3 initialisation
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out")
+                if m.bias is not None: nn.init.zeros_(m.bias)
+
+    def forward(self, x): return self.fc(torch.flatten(self.avgpool(self.head(self.blocks(self.stem(x)))), 1))
+
+def mobilenet_fmnist(blocks=MOBILENET_BLOCKS, # (kernel, expanded channels, out channels, SE, "RE"/"HS", stride) per block
+                     stem:int=16, # stem conv channels
+                     head:int=192, # head conv channels
+                     num_classes:int=10,
+                    ) -> MobileNetFMNIST:
+    "MobileNetV2-style reference network for 1x28x28 inputs: inverted residuals with squeeze-excitation (torchvision's MobileNetV3 blocks)."
+    return MobileNetFMNIST(tuple(tuple(b) for b in blocks), stem, head, num_classes)
+
+ARCHS["mobilenet"] = mobilenet_fmnist
 
 # %% ../../nbs/experiments/08_train.ipynb #b5e1706d
 def set_seed(seed:int):
