@@ -7,7 +7,7 @@ __all__ = ['METHODS', 'BUDGETS', 'TP_IMPORTANCES', 'VIT_METHODS', 'ARCH_METHODS'
            'COMPARISON_METHODS', 'DEFAULT_METHODS', 'QUICK', 'FULL', 'VGG_WIDTH', 'Method', 'snp_method', 'tp_method',
            'register_method', 'tp_ratio', 'tp_search', 'tp_prune', 'EmptiedAttentionError', 'tp_heads_prune',
            'tp_heads_search', 'run_network', 'headline', 'results_markdown', 'plot_accuracy', 'plot_kept_ratios',
-           'plot_spectra', 'group_costs', 'allocation_table', 'plot_allocation', 'Verdict', 'verdicts',
+           'plot_spectra', 'plot_heads', 'group_costs', 'allocation_table', 'plot_allocation', 'Verdict', 'verdicts',
            'verdicts_markdown', 'reproduce', 'write_results']
 
 # %% ../../nbs/experiments/10_reproduce.ipynb #cb23577c
@@ -121,9 +121,9 @@ METHODS = {m.name: m for m in [
     snp_method("snp-heads", pruner=dict(heads=True), title="SNP, heads + MLP (zca, variance, LS)", colour="k"),
     snp_method("snp-mlp", title="SNP, MLP neurons only (zca, variance, LS)", colour="C0"),
     snp_method("snp-heads-nocomp", compensate=False, pruner=dict(heads=True), title="SNP, heads + MLP, no compensation", colour="C1"),
-    tp_method("tp-heads-l1", "l1", colour="C8", heads=True),
-    tp_method("tp-heads-taylor", "taylor", colour="C7", heads=True),
-    tp_method("tp-heads-l1-global", "l1", "global", colour="olive", heads=True),
+    tp_method("tp-heads-l1", "l1", colour="C3", heads=True),
+    tp_method("tp-heads-taylor", "taylor", colour="C5", heads=True),
+    tp_method("tp-heads-l1-global", "l1", "global", colour="C4", heads=True),
 ]}
 BUDGETS = (0.7, 0.5, 0.3, 0.2)
 
@@ -671,6 +671,35 @@ def plot_spectra(results:dict, # as returned by `reproduce`
     if fname: fig.savefig(fname, dpi=110)
     return fig
 
+# %% ../../nbs/experiments/10_reproduce.ipynb #330eb26b
+def plot_heads(results:dict, # as returned by `reproduce`
+               budget:float=0.5, # the budget to show (the nearest one run)
+               methods=None, # which methods (default: every one run that prunes heads)
+               fname:str|Path|None=None, # save as PNG here
+              ):
+    "Kept heads per attention block at one MACs budget, one bar per method (first seed); one panel per network with heads."
+    cfg = results["config"]
+    archs = [a for a, v in results["archs"].items() if v.get("heads")]
+    if not archs: raise ValueError("no network in these results has attention heads: plot_heads is for the ViT runs")
+    b = _near(cfg["budgets"], budget)
+    methods = [m for m in (methods or [m for m in cfg["methods"] if m in METHODS and METHODS[m].needs_heads]) if m in cfg["methods"]]
+    fig, axs = _subplots(1, len(archs), figsize=(6.5 * len(archs), 4.4))
+    for ax, arch in zip(axs[0], archs):
+        heads, w = results["archs"][arch]["heads"], 0.8 / max(len(methods), 1)
+        for k, m in enumerate(methods):
+            r = next((r for r in results["rows"] if r["arch"] == arch and r["method"] == m and r["seed"] == cfg["seeds"][0]
+                      and abs(r["budget"] - b) < 1e-9 and r.get("heads")), None)
+            if r is None: continue
+            ax.bar([i + (k - (len(methods) - 1) / 2) * w for i in range(len(heads))], [r["heads"][h] / n for h, n in heads.items()],
+                   width=w, color=_color(m), label=f"{METHODS[m].label}: {r['acc_before']:.1f} % (MACs {r['macs']:.3f})")
+        ax.set_xticks(range(len(heads)), [f"{h} ({n})" for h, n in heads.items()], fontsize=8)
+        ax.set_ylim(0, 1.05); ax.set_ylabel("kept heads / heads"); ax.grid(axis="y", alpha=0.3)
+        ax.set_title(f"{arch}: heads kept per block at MACs ≤ {b:g} (heads in brackets; legend: top-1 before fine-tuning)", fontsize=9)
+        ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.08), ncol=1, frameon=False)
+    fig.tight_layout()
+    if fname: fig.savefig(fname, dpi=110)
+    return fig
+
 # %% ../../nbs/experiments/10_reproduce.ipynb #72ebc064
 ALLOCATION_METHODS = ("snp-zca", "snp-uniform", "snp-cost", "snp-error", "snp-errthr")
 
@@ -954,7 +983,7 @@ def _reproduce(out, full, seeds, epochs, budgets, archs, vgg_width, methods, fin
     test_loader = dataloader(test, batch_size=1000)
     ex = torch.randn(1, 1, 28, 28, device=device)
     protocol = _protocol(epochs, n_train, calib_samples, n_test, len(test_ds), ft_samples, len(train_ds),
-                         finetune_epochs, ft_lr, seeds, model_kwargs)
+                         finetune_epochs, ft_lr, seeds, {k: v for k, v in model_kwargs.items() if k in archs})
     results = dict(config=dict(protocol="full" if full else "quick", seeds=list(seeds), epochs=epochs, budgets=budgets,
                                archs=archs, methods=methods, finetune_epochs=finetune_epochs, calib_samples=calib_samples,
                                n_test=n_test, ft_samples=ft_samples, n_train=n_train, ft_lr=ft_lr, model_kwargs=model_kwargs),
@@ -1005,13 +1034,16 @@ def _write_tables(results:dict, out:Path):
 def write_results(results:dict, # as returned by `reproduce`
                   out:str|Path, # folder
                  ) -> list[Path]:
-    "Write results.json, results.md, verdicts.md and the four figures into `out`."
+    "Write results.json, results.md, verdicts.md and the four figures into `out` (and heads.png for a network with attention heads)."
     import matplotlib.pyplot as plt
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     _write_tables(results, out)
     files = [out/"results.json", out/"results.md"]
     (out/"verdicts.md").write_text(verdicts_markdown(results)); files.append(out/"verdicts.md")
-    for name, fn in (("accuracy_vs_macs.png", plot_accuracy), ("kept_ratios.png", plot_kept_ratios), ("spectra.png", plot_spectra),
-                     ("allocation.png", plot_allocation)):
+    figs = [("accuracy_vs_macs.png", plot_accuracy), ("kept_ratios.png", plot_kept_ratios), ("spectra.png", plot_spectra)]
+    if any(m in results["config"]["methods"] for m in ALLOCATION_METHODS): figs.append(("allocation.png", plot_allocation))
+    for name, fn in figs:
         fig = fn(results, fname=out/name); plt.close(fig); files.append(out/name)
+    if any(a.get("heads") for a in results["archs"].values()):   # a ViT: the heads each method keeps
+        fig = plot_heads(results, fname=out/"heads.png"); plt.close(fig); files.append(out/"heads.png")
     return files
