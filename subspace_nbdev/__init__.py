@@ -5,16 +5,17 @@ __version__ = "0.1.0"
 
 # %% auto #0
 __all__ = ['SubspacePruner', 'PruneReport', 'save_pruned', 'load_pruned', 'Layout', 'register_layout', 'Ordering', 'OrderContext',
-           'register_ordering', 'Allocation', 'register_allocation', 'BudgetError', 'UnreachableBudgetError',
-           'TraceError']
+           'register_ordering', 'Allocation', 'register_allocation', 'HeadLayout', 'register_head_layout',
+           'BudgetError', 'UnreachableBudgetError', 'TraceError']
 
 # %% ../nbs/00_package.ipynb #1b3652b4
 from .pruner import SubspacePruner, PruneReport, save_pruned, load_pruned
 from .layouts import Layout, register_layout
 from .ordering import Ordering, OrderContext, register_ordering
 from .allocation import Allocation, register_allocation
+from .heads import HeadLayout, register_head_layout
 from .checks import BudgetError, UnreachableBudgetError
 from .surgery import TraceError
 _all_ = ["SubspacePruner", "PruneReport", "save_pruned", "load_pruned", "Layout", "register_layout",
-         "Ordering", "OrderContext", "register_ordering", "Allocation", "register_allocation",
+         "Ordering", "OrderContext", "register_ordering", "Allocation", "register_allocation", "HeadLayout", "register_head_layout",
          "BudgetError", "UnreachableBudgetError", "TraceError"]

@@ -21,7 +21,9 @@ from .compensation import (_consumer_layout, least_squares_map, removed_nodes, c
 from .layouts import get_layout
 from .surgery import (ChannelGroup, find_groups, count_macs, WidthCost, trace_graph, _tensors,
                                     remove_channels_, apply_cuts_)
-from .surgery import blockwise_cov, round_robin
+from .surgery import blockwise_cov, round_robin, _expand_ignored
+from .blocks import head_channels
+from .heads import find_heads, head_factors, block_ordering, UnitCost, HeadGroup
 
 # %% auto #0
 __all__ = ['DAMPING', 'FAR_BELOW', 'PROBE', 'EXACT_TOL', 'SCARCE', 'GroupRow', 'PruneReport', 'SubspacePruner',
@@ -113,6 +115,7 @@ class GroupRow(_Record):
     comp:str = ""                     # the maps folded into its consumers (ls, ls0, mean, none)
     note:str = ""                     # why it was not pruned, or a warning about its data
     in_sample_error:float|None = None # the in-sample error on degenerate data, where `error` is withheld
+    unit:str = "channels"             # what before/after count: "channels" (neurons), or "heads" (attention units, `05e_heads`)
     _optional = ("in_sample_error",)
 
 @dataclass
@@ -146,7 +149,7 @@ class PruneReport:
                f"params {_count(self.params_before)} -> {_count(self.params_after)} ({self.params_ratio:.3f}). "
                "MACs: one multiply-add = 1 (conv and linear layers and attention's QK^T and AV products, one forward pass of example_inputs).")
         cols = ["group", "before", "after", "kept", "variance kept", "pred. error", "rel. error", "comp.", "note"]
-        rows = [[r.name, str(r.before), str(r.after), f"{r.after/r.before:.3f}",
+        rows = [[r.name + (" (heads)" if r.unit == "heads" else ""), str(r.before), str(r.after), f"{r.after/r.before:.3f}",
                  "" if r.variance_kept is None else f"{r.variance_kept:.6f}",
                  "" if r.error is None else f"{r.error:.4g}",
                  "" if r.rel_error is None else f"{r.rel_error:.3g}", r.comp, r.note] for r in self.rows]
@@ -210,6 +213,8 @@ class SubspacePruner:
                  min_keep:int=1,              # channels every group keeps
                  seed:int=0,                  # seed of the "random" ordering
                  damping:float=DAMPING,       # relative ridge of the least-squares maps, S_KK + damping mean(diag S_KK) I
+                 heads:bool=True,             # also prune attention heads of registered head layouts (`05e_heads`) as block
+                                              # units, in the same allocation; False: channels and MLP neurons only
                 ):
         ordering, allocation = self._check_options(ordering, allocation)
         self.damping = _check_damping(damping)
@@ -219,13 +224,26 @@ class SubspacePruner:
         self.sequential, self.residual, self.min_keep, self.seed = bool(sequential), bool(residual), int(min_keep), seed
         self.groups = find_groups(model, example_inputs, ignored_layers=ignored_layers, residual=residual)
         self.prunable = [g for g in self.groups if g.prunable]
-        if not self.prunable:
+        ignored = _expand_ignored(ignored_layers, model)
+        self.heads = [g for g in find_heads(model) if g.heads > 1   # a unit of its own: one head (or key/value group) cannot go
+                      and not any(model.get_submodule(p) in ignored for p, _ in g.producers)] if heads else []
+        if not self.prunable and not self.heads:
             raise ValueError(f"{type(model).__name__} has no prunable channel group: "
                              + "; ".join(f"{g.name}: {g.reason}" for g in self.groups))
-        self.cost = WidthCost(model, example_inputs, self.groups)
+        if self.heads: block_ordering(ordering)   # an ordering without a block version: refused before any work
+        self.cost = UnitCost(model, example_inputs, self.groups, self.heads)
         self.macs, self.params = count_macs(model, example_inputs)
         self.stats, self.timings, self._factors, self._loader = None, {}, {}, None
         self.in_sizes, self.data_notes, self.scarce, self.images, self._probe, self.degenerate = {}, [], {}, 0, None, False
+
+    @property
+    def sizes(self) -> list[int]:
+        "Units per prunable group: channels of each channel group, then heads (units) of each head group; widths follow this order."
+        return [g.n for g in self.prunable] + [g.heads for g in self.heads]
+
+    def _units(self) -> list:
+        "(name, consumers, channels at each consumer) of every prunable group, channel groups then head groups."
+        return [(g.name, g.consumers, g.n) for g in self.prunable] + [(g.name, [g.consumer], g.heads * g.b) for g in self.heads]
 
     @staticmethod
     def _check_options(ordering, allocation) -> tuple[Ordering, Allocation]:
@@ -236,6 +254,7 @@ class SubspacePruner:
         state = (f"calibrated on {self.images:,} images ({self.timings.get('samples', 0):,} positions at the first consumer)"
                  if self.stats is not None else "not calibrated")
         return (f"SubspacePruner({type(self.model).__name__}: {len(self.prunable)}/{len(self.groups)} groups prunable, "
+                + (f"{len(self.heads)} head groups, " if self.heads else "") +
                 f"{self.macs/1e6:,.1f} M MACs, ordering={self.ordering.name!r}, allocation={self.allocation.name!r}, {state})")
 
 # %% ../nbs/06_pruner.ipynb #5f948b4d
@@ -298,20 +317,21 @@ def _check_data(self:SubspacePruner, rec:dict, stats:dict):
                      "calibration inputs' energy: an outlier dominates the covariances, so the order and the maps describe "
                      "it, not the data. Remove or clip it.")
     flat = {c for c, d in degenerate_groups(stats).items() if d.kind == "no_variance"}
-    dead = [g.name for g in self.prunable if all(c in flat for c in g.consumers)]
-    if dead and len(dead) == len(self.prunable):
+    units = self._units()
+    dead = [name for name, cons, _ in units if all(c in flat for c in cons)]
+    if dead and len(dead) == len(units):
         raise CalibrationError(f"no prunable group varies on the {n_img} calibration images (every channel is constant): "
                                "there is nothing to order or compensate. Pass real, varied images.")
     if dead: notes.append(f"{len(dead)} group(s) have no variance on the calibration data and would be cut to min_keep: "
                           f"{', '.join(dead[:6])}{' ...' if len(dead) > 6 else ''}. Check the data.")
     self.scarce = {}
-    for g in self.prunable:
-        c = min(g.consumers, key=lambda c: stats[c].count)
+    for name, cons, n in units:
+        c = min(cons, key=lambda c: stats[c].count)
         count = stats[c].count
-        if count >= SCARCE * g.n: continue
+        if count >= SCARCE * n: continue
         items = stats[c].items
         per = count / items if items else 0
-        self.scarce[g.name] = dict(samples=count, nodes=g.n, images=math.ceil(SCARCE * g.n / per) if per else None)
+        self.scarce[name] = dict(samples=count, nodes=n, images=math.ceil(SCARCE * n / per) if per else None)
     if self.scarce:
         worst = max(self.scarce.values(), key=lambda s: s["images"] or 0)
         ex = "; ".join(f"{k} ({s['samples']} samples for {s['nodes']} channels)" for k, s in list(self.scarce.items())[:4])
@@ -336,6 +356,7 @@ def calibrate(self:SubspacePruner,
     consumers, channels = {}, {}
     for g in self.prunable:
         c, ch = _consumers(g, self.model); consumers.update(c); channels.update(ch)
+    consumers.update({g.consumer: self.model.get_submodule(g.consumer) for g in self.heads})
     fingerprint = model_fingerprint(self.model)   # prune() refuses a model that changed since
     t0, c0 = time.perf_counter(), time.process_time()
     try:
@@ -361,7 +382,7 @@ def calibrate(self:SubspacePruner,
 def _widths(self:SubspacePruner, facts, allocation:Allocation, budget:str|None, r:float|None, threshold:float|None,
             compensate:bool) -> tuple[list, float, BudgetSearch|None]:
     "Widths of the prunable groups, the allocation parameter, and the budget search record (None for a threshold)."
-    sizes, mk = [g.n for g in self.prunable], self.min_keep
+    sizes, mk = self.sizes, self.min_keep
     if budget is None: return allocation.counts(facts, threshold, sizes, mk), threshold, None
     cost = self.cost.macs if budget == "macs" else (lambda k: self.cost.params(k, compensate))
     full = self.macs if budget == "macs" else self.params
@@ -381,7 +402,9 @@ def _factors_for(self:SubspacePruner, ordering:str|Ordering) -> list:
     "Per prunable group, the `_Factors` of `ordering`, cached by its name (another object of that name is factored again)."
     o = get_ordering(ordering)
     if o.name not in self._factors or self._factors[o.name][0] is not o:   # another ordering, same statistics: no new pass
-        self._factors[o.name] = (o, [_factor_group(g, self.stats, self.model, o, self.seed) for g in self.prunable])
+        self._factors[o.name] = (o, [_factor_group(g, self.stats, self.model, o, self.seed) for g in self.prunable] +
+                                 [head_factors(g, self.stats[g.consumer].cov, self.model.get_submodule(g.consumer), o, self.seed)
+                                  for g in self.heads])
     return self._factors[o.name][1]
 
 def _errors(f:_Factors, k:int) -> tuple[float, float]:
@@ -420,6 +443,13 @@ def _compensation(self:SubspacePruner, g:ChannelGroup, f:_Factors, k:int, model:
     return best_compensation(cons, S, mu, keep, channels=ch, in_size=size, damping=damping,
                              kinds=KINDS if compensate else ("none",), rr_error=rr, mask=mask)
 
+def _recollect(model:nn.Module, loader, consumers:dict, channels:dict, max_samples) -> dict:
+    "Statistics of `consumers` on the partially pruned `model` (sequential mode), with the loader's error explained."
+    try: return collect_stats(model, loader, consumers, channels=channels, max_samples=max_samples, progress=False)
+    except ValueError as e:
+        raise ValueError("sequential=True re-reads the calibration loader for every group: pass calibrate() a "
+                         f"re-iterable loader (a DataLoader or a list of batches), not a generator ({e})") from e
+
 @patch
 def _build(self:SubspacePruner, widths:list, ordering:str|Ordering, compensate:bool, sequential:bool, remove:bool=True,
            damping:float|None=None):
@@ -430,20 +460,22 @@ def _build(self:SubspacePruner, widths:list, ordering:str|Ordering, compensate:b
     DG = trace_graph(model, self.example_inputs)[0] if remove else None
     facts = self._factors_for(ordering)
     rows, cuts, new_bias, touched = {}, [], [], False
-    for g, k, f in zip(self.prunable, widths, facts):
+    for i in self._build_order():
+        if i >= len(self.prunable):   # a head group: its units are blocks of channels at one linear consumer
+            g, k, f = self.heads[i - len(self.prunable)], widths[i], facts[i]
+            stats = self.stats
+            if k < g.heads and sequential and touched: f, stats = self._head_seq(g, model, ordering)
+            rows[g.name], c, nb = self._build_heads(g, k, f, model, stats, compensate, damping, remove)
+            cuts += c; new_bias += nb; touched = touched or k < g.heads
+            continue
+        g, k, f = self.prunable[i], widths[i], facts[i]
         stats = self.stats
         if k < g.n and sequential and touched:   # statistics of this group on the partially pruned network
             cons, ch = _consumers(g, model)
-            try: stats = collect_stats(model, self._loader, cons, channels=ch, max_samples=self._max_samples, progress=False)
-            except ValueError as e:
-                raise ValueError("sequential=True re-reads the calibration loader for every group: pass calibrate() a "
-                                 f"re-iterable loader (a DataLoader or a list of batches), not a generator ({e})") from e
+            stats = _recollect(model, self._loader, cons, ch, self._max_samples)
             f = _factor_group(g, stats, model, ordering, self.seed)
         keep = f.order[:k]
-        sc = self.scarce.get(g.name)
-        note = "" if k < g.n else "all kept"
-        if sc: note = (note + "; " if note else "") + f"scarce: {sc['samples']} samples for {g.n} ch. (error in-sample)"
-        if self.degenerate and k < g.n: note = (note + "; " if note else "") + "degenerate data: no error estimate (see warnings)"
+        note = self._note(g.name, g.n, k)
         rows[g.name] = row = GroupRow(name=g.name, before=g.n, after=k, variance_kept=float(f.F[k - 1]), error=0.0,
                                       rel_error=0.0, comp="", note=note)
         if k >= g.n: continue
@@ -460,19 +492,84 @@ def _build(self:SubspacePruner, widths:list, ordering:str|Ordering, compensate:b
                 compensate_(cons, keep.to(cons.weight.device), comp.A, comp.c, channels=g.channels[c], bn=bn,
                             tap_weights=comp.tap_weights)
                 if not had_bias and cons.bias is not None: new_bias.append(c)
-        tot = _errors(f, 0)[0]
-        row.error, row.rel_error = err, err / tot if tot > 0 else (0.0 if err == 0 else math.inf)
-        row.comp = "/".join(dict.fromkeys(kinds))
-        if self.degenerate:   # statistics of one image or of an outlier: the in-sample error says nothing about new data
-            row.error, row.rel_error, row.in_sample_error = None, None, err
+        self._set_error(row, f, err, kinds)
         if remove: cuts += remove_channels_(model, g, removed_nodes(g.n, keep).tolist(), DG)
         touched = True
     prev = getattr(self.model, "_snp_record", {"cuts": [], "new_bias": []})
     model._snp_record = dict(cuts=prev["cuts"] + cuts, new_bias=prev["new_bias"] + new_bias,
                              arch=f"{type(self.model).__module__}.{type(self.model).__qualname__}")
-    out = [rows[g.name] if g.name in rows else GroupRow(name=g.name, before=g.n, after=g.n, variance_kept=None, error=None, rel_error=None,
-                                        comp="", note=f"not pruned: {g.reason}") for g in self.groups]
-    return model, out
+    return model, self._rows(rows)
+
+@patch
+def _note(self:SubspacePruner, name:str, n:int, k:int) -> str:
+    "A row's note: all kept, scarce samples, degenerate data."
+    note = "" if k < n else "all kept"
+    sc = self.scarce.get(name)
+    if sc: note = (note + "; " if note else "") + f"scarce: {sc['samples']} samples for {sc['nodes']} ch. (error in-sample)"
+    if self.degenerate and k < n: note = (note + "; " if note else "") + "degenerate data: no error estimate (see warnings)"
+    return note
+
+@patch
+def _set_error(self:SubspacePruner, row:GroupRow, f, err:float, kinds:list):
+    "Fill a pruned row's predicted error (withheld on degenerate data) and its maps."
+    tot = _errors(f, 0)[0]
+    row.error, row.rel_error = err, err / tot if tot > 0 else (0.0 if err == 0 else math.inf)
+    row.comp = "/".join(dict.fromkeys(kinds))
+    if self.degenerate:   # statistics of one image or of an outlier: the in-sample error says nothing about new data
+        row.error, row.rel_error, row.in_sample_error = None, None, err
+
+@patch
+def _build_order(self:SubspacePruner) -> list:
+    "Indices into the widths: channel groups in their order, each head group before the first channel group after it in the model."
+    rank = {n: i for i, (n, _) in enumerate(self.model.named_modules())}
+    seq, nc = list(range(len(self.prunable))), len(self.prunable)
+    for j, h in enumerate(self.heads):
+        pos = next((p for p, i in enumerate(seq) if i < nc and rank.get(self.prunable[i].name, 0) > rank[h.name]), len(seq))
+        seq.insert(pos, nc + j)
+    return seq
+
+@patch
+def _head_seq(self:SubspacePruner, g:HeadGroup, model:nn.Module, ordering) -> tuple:
+    "Sequential mode: a head group's factors and statistics on the partially pruned `model`."
+    cons = {g.consumer: model.get_submodule(g.consumer)}
+    stats = _recollect(model, self._loader, cons, {}, self._max_samples)
+    return head_factors(g, stats[g.consumer].cov, cons[g.consumer], get_ordering(ordering), self.seed), stats
+
+@patch
+def _build_heads(self:SubspacePruner, g:HeadGroup, k:int, f, model:nn.Module, stats:dict, compensate:bool, damping:float,
+                 remove:bool) -> tuple:
+    "Keep the first k units of `g`'s order: least squares into the consumer, then the layout's cuts. (row, cuts, new biases)"
+    row = GroupRow(name=g.name, before=g.heads, after=k, variance_kept=float(f.F[k - 1]), error=0.0, rel_error=0.0, comp="",
+                   note=self._note(g.name, g.heads, k), unit="heads")
+    if k >= g.heads: return row, [], []
+    lam = 0.0 if bool((f.d[k:] == 0).all()) else damping   # the channels' rule: exact fit when the removed units are explained
+    cons, st = model.get_submodule(g.consumer), stats[g.consumer]
+    keep = head_channels(f.order[:k], g.b)
+    comp = best_compensation(cons, st.cov, st.mean, keep.to(st.cov.device), damping=lam, kinds=KINDS if compensate else ("none",))
+    new_bias = []
+    if compensate:
+        had_bias = getattr(cons, "bias", None) is not None
+        compensate_(cons, keep.to(cons.weight.device), comp.A, comp.c, tap_weights=comp.tap_weights)
+        if not had_bias and cons.bias is not None: new_bias.append(g.consumer)
+    self._set_error(row, f, comp.error, [comp.kind])
+    cuts = g.layout.cuts(g, sorted(set(range(g.heads)) - set(f.order[:k].tolist()))) if remove else []
+    apply_cuts_(model, cuts)
+    return row, cuts, new_bias
+
+@patch
+def _rows(self:SubspacePruner, rows:dict) -> list:
+    "One row per group of `find_groups`, except that a head group's row replaces the attention channels it prunes as units."
+    inside = {p: h.name for h in self.heads for p, _ in h.producers}
+    out, placed = [], set()
+    for g in self.groups:
+        h = next((inside[p] for p in g.producers if p in inside), None)
+        if h is not None and not g.prunable:
+            if h not in placed: out.append(rows[h]); placed.add(h)
+            continue
+        out.append(rows[g.name] if g.name in rows else GroupRow(name=g.name, before=g.n, after=g.n, variance_kept=None, error=None,
+                                                               rel_error=None, comp="", note=f"not pruned: {g.reason}"))
+    return out + [rows[h.name] for h in self.heads if h.name not in placed]
+
 
 # %% ../nbs/06_pruner.ipynb #a1522b81
 @patch
@@ -523,7 +620,7 @@ def prune(self:SubspacePruner,
     report = PruneReport(rows=rows, macs_before=self.macs, macs_after=macs_after, params_before=self.params,
                          params_after=params_after, threshold=float(par), allocation=allocation.name, ordering=ordering.name,
                          budget=f"{budget} <= {r:g}" if budget else f"threshold {val:g}", search=search,
-                         curves={g.name: f.F for g, f in zip(self.prunable, facts)},
+                         curves={g.name: f.F for g, f in zip(self.prunable + self.heads, facts)},
                          notes=self._notes(budget, r, search, facts, compensate, damping, measured),
                          measured=measured, param_label=allocation.param_label)
     return pruned, report
@@ -542,8 +639,8 @@ def _notes(self:SubspacePruner, budget, r, search, facts, compensate, damping, m
     if budget is not None and search.achieved < FAR_BELOW * search.target:
         got = search.achieved / search.full
         nxt = "" if search.next is None else f"; the next allowed step reaches {search.next / search.full:.3f}"
-        flat = sum(k < g.n and bool((f.d[k:] == 0).all()) for g, k, f in zip(self.prunable, search.widths, facts))
-        why = (f"{flat} of the {len(self.prunable)} prunable groups have no variance left beyond their kept channels "
+        flat = sum(k < n and bool((f.d[k:] == 0).all()) for n, k, f in zip(self.sizes, search.widths, facts))
+        why = (f"{flat} of the {len(self.sizes)} prunable groups have no variance left beyond their kept channels "
                "(d_i = 0: few distinct directions in the calibration data), so the allocation cannot stop in between. "
                "Calibrate on more, varied images, or use allocation='uniform'." if flat else
                "one step of the allocation adds that much (few, costly channels). Use allocation='uniform' or 'cost' for finer steps.")
