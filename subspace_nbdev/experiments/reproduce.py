@@ -20,7 +20,7 @@ import torch.nn.functional as F
 import torch_pruning as tp
 from tqdm.auto import tqdm
 from ..surgery import find_groups, count_macs, WidthCost
-from ..heads import find_heads, _timm_attention
+from ..heads import find_heads, TimmAttentionLayout
 from ..pruner import SubspacePruner
 from ..ordering import get_ordering
 from ..allocation import get_allocation
@@ -119,7 +119,7 @@ METHODS = {m.name: m for m in [
     tp_method("tp-l1-iso", "l1", "isomorphic", colour="sienna"),
     # the ViT comparison (`VIT_METHODS`): SNP on heads and MLP neurons, on MLP neurons only, uncompensated; TP on heads and MLP
     snp_method("snp-heads", pruner=dict(heads=True), title="SNP, heads + MLP (zca, variance, LS)", colour="k"),
-    snp_method("snp-mlp", title="SNP, MLP neurons only (zca, variance, LS)", colour="C0"),
+    snp_method("snp-mlp", pruner=dict(heads=False), title="SNP, MLP neurons only (zca, variance, LS)", colour="C0"),
     snp_method("snp-heads-nocomp", compensate=False, pruner=dict(heads=True), title="SNP, heads + MLP, no compensation", colour="C1"),
     tp_method("tp-heads-l1", "l1", colour="C3", heads=True),
     tp_method("tp-heads-taylor", "taylor", colour="C5", heads=True),
@@ -276,8 +276,7 @@ def tp_prune(model:nn.Module, # the unpruned network (not modified)
 # %% ../../nbs/experiments/10_reproduce.ipynb #9d65ed4a
 def _vit_heads(model:nn.Module) -> list:
     "The head groups of `model`'s timm `Attention` modules (`find_heads`); empty for a network without them."
-    Att = _timm_attention()
-    return [] if Att is None else [h for h in find_heads(model) if isinstance(model.get_submodule(h.owner), Att)]
+    return [h for h in find_heads(model) if isinstance(h.layout, TimmAttentionLayout)]
 
 def _kept_heads(model:nn.Module, heads:list) -> dict:
     "Heads each attention module of `model` keeps (its head-count attribute), by group name."
