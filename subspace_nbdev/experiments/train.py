@@ -17,10 +17,10 @@ from tqdm import tqdm
 from .data import dataloader, loaders
 
 # %% auto #0
-__all__ = ['ARCHS', 'MOBILENET_BLOCKS', 'VGGFMNIST', 'vgg_fmnist', 'ResNetFMNIST', 'resnet_fmnist', 'BasicResNetFMNIST',
-           'resnet_basic_fmnist', 'MobileNetFMNIST', 'mobilenet_fmnist', 'set_seed', 'dist_env', 'is_main_process',
-           'default_device', 'init_distributed', 'cleanup_distributed', 'evaluate', 'History', 'train', 'finetune',
-           'default_cache_dir', 'trained_model']
+__all__ = ['ARCHS', 'ARCH_TRAINING', 'MOBILENET_BLOCKS', 'VGGFMNIST', 'vgg_fmnist', 'ResNetFMNIST', 'resnet_fmnist',
+           'BasicResNetFMNIST', 'resnet_basic_fmnist', 'vit_fmnist', 'MobileNetFMNIST', 'mobilenet_fmnist', 'set_seed',
+           'dist_env', 'is_main_process', 'default_device', 'init_distributed', 'cleanup_distributed', 'evaluate',
+           'History', 'train', 'finetune', 'default_cache_dir', 'trained_model']
 
 # %% ../../nbs/experiments/08_train.ipynb #1db4736b
 class VGGFMNIST(nn.Module):
@@ -130,6 +130,30 @@ def resnet_basic_fmnist(layers=(1, 1, 1), # basic blocks per stage (one: it trai
     return BasicResNetFMNIST(tuple(layers), tuple(widths), num_classes)
 
 ARCHS = {"vgg": vgg_fmnist, "resnet": resnet_basic_fmnist, "resnet-bottleneck": resnet_fmnist}
+
+# %% ../../nbs/experiments/08_train.ipynb #0d076462
+def _timm_vit():
+    try: from timm.models.vision_transformer import VisionTransformer
+    except ImportError as e:
+        raise ImportError('arch "vit" needs timm: pip install "subspace_nbdev[transformers]"') from e
+    return VisionTransformer
+
+def vit_fmnist(patch:int=7, # patch side (divides 28: 4, 7, 14)
+               dim:int=64, # token width (the residual stream)
+               depth:int=4, # transformer blocks
+               heads:int=4, # attention heads per block (dim / heads channels each)
+               mlp_ratio:float=4.0, # MLP neurons per block / dim
+               num_classes:int=10,
+              ) -> nn.Module:
+    "Small timm `VisionTransformer` reference network for 1x28x28 inputs (class token, learned position embedding)."
+    if 28 % patch: raise ValueError(f"patch={patch} does not divide 28: use 4, 7 or 14")
+    if dim % heads: raise ValueError(f"dim={dim} is not a multiple of heads={heads}: pick dim = heads x head width")
+    return _timm_vit()(img_size=28, patch_size=patch, in_chans=1, num_classes=num_classes, embed_dim=dim, depth=depth,
+                       num_heads=heads, mlp_ratio=mlp_ratio)
+
+# training defaults per arch (`trained_model`): a ViT wants AdamW with warm-up, the CNNs SGD
+ARCH_TRAINING = {"vit": dict(optimizer="adamw", lr=2e-3, weight_decay=0.05, warmup=0.1)}
+ARCHS["vit"] = vit_fmnist
 
 # %% ../../nbs/experiments/08_train.ipynb #fcfc9d5f
 from functools import partial
@@ -327,8 +351,10 @@ def train(model:nn.Module, # trained in place (on `device`)
           valid_loader=None, # evaluate top-1 on it after every epoch
           seed:int=0, # shuffling and dropout of epoch e depend on (seed, e) only
           progress:bool=True, # tqdm bars (rank 0 only)
+          optimizer:str="sgd", # "sgd" (momentum, nesterov) or "adamw" (decoupled weight decay; momentum unused)
+          warmup:float=0.0, # fraction of the steps with a linear warm-up before the cosine
          ) -> History:
-    "Train `model` with SGD and per-step cosine decay; resumable, mixed precision, DDP under torchrun."
+    "Train `model` with SGD (or AdamW) and per-step cosine decay; resumable, mixed precision, DDP under torchrun."
     distributed = init_distributed()
     rank, world, _ = dist_env()
     device = torch.device(device) if device is not None else default_device()
@@ -338,8 +364,13 @@ def train(model:nn.Module, # trained in place (on `device`)
     if steps == 0: raise ValueError("train got an empty loader: pass a loader with at least one batch")
     total = max(epochs * steps, 1)  # epochs=0 is a no-op run
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 0.5 * (1 + math.cos(math.pi * min(t, total) / total)))
+    if optimizer == "sgd": opt = torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov)
+    elif optimizer == "adamw": opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    else: raise ValueError(f"optimizer={optimizer!r}: use 'sgd' or 'adamw'")
+    if not 0 <= warmup < 1: raise ValueError(f"warmup={warmup!r}: pass a fraction of the steps in [0, 1)")
+    n_warm = int(warmup * total)   # linear warm-up steps, then the cosine over all the steps
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: min(1.0, (t + 1) / n_warm if n_warm else 1.0)
+                                              * 0.5 * (1 + math.cos(math.pi * min(t, total) / total)))
     scaler = torch.amp.GradScaler("cuda", enabled=amp and device.type == "cuda")
     loss_fn = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
     hist, start = History(), 0
@@ -412,26 +443,30 @@ def default_cache_dir(path:str|Path|None=None) -> Path:
     "The cache folder: `path`, else $SNP_CACHE, else ~/.cache/subspace_nbdev."
     return Path(path or os.environ.get("SNP_CACHE") or "~/.cache/subspace_nbdev").expanduser()
 
-def trained_model(arch:str="vgg", # "vgg" or "resnet"
+def trained_model(arch:str="vgg", # a name in `ARCHS`: "vgg", "resnet", "resnet-bottleneck", "vit"
                   epochs:int=5, # training epochs
                   seed:int=0, # weight initialisation, subset draw, shuffling, dropout
                   cache_dir:str|Path|None=None, # default $SNP_CACHE or ~/.cache/subspace_nbdev
-                  lr:float=0.05, # peak learning rate
+                  lr:float|None=None, # peak learning rate (None: the arch's `ARCH_TRAINING` value, else 0.05)
                   batch_size:int=128,
-                  weight_decay:float=5e-4,
+                  weight_decay:float|None=None, # None: the arch's `ARCH_TRAINING` value, else 5e-4
                   n_train:int|None=None, # train on a seeded subset (tests); None = all 60000 images
                   device=None, # default `default_device()`
                   amp:bool=False,
                   progress:bool=True,
-                  **model_kwargs, # passed to `vgg_fmnist` / `resnet_fmnist` (width, hidden, layers, ...)
+                  **model_kwargs, # passed to the arch's constructor (`vgg_fmnist`: width, hidden; `vit_fmnist`: patch, dim, ...)
                  ) -> nn.Module:
     "A reference network trained on Fashion-MNIST, cached on disk by configuration and seed."
     if arch not in ARCHS: raise ValueError(f"arch={arch!r}: use one of {sorted(ARCHS)}")
     try: margs = inspect.signature(ARCHS[arch]).bind(**model_kwargs)
     except TypeError as e: raise TypeError(f"trained_model({arch!r}): {e}; see {ARCHS[arch].__name__}'s parameters") from None
     margs.apply_defaults()  # so that spelling out a default gives the same cache entry
+    tr = dict(optimizer="sgd", lr=0.05, weight_decay=5e-4, warmup=0.0) | ARCH_TRAINING.get(arch, {})
+    tr.update({k: v for k, v in dict(lr=lr, weight_decay=weight_decay).items() if v is not None})
+    lr, weight_decay = tr["lr"], tr["weight_decay"]
     cfg = dict(arch=arch, model=dict(margs.arguments), epochs=epochs, seed=seed, lr=lr, batch_size=batch_size,
                weight_decay=weight_decay, n_train=n_train, amp=amp, version=1)
+    if tr["optimizer"] != "sgd" or tr["warmup"]: cfg.update(optimizer=tr["optimizer"], warmup=tr["warmup"])  # SGD keys: the old hashes
     key = hashlib.sha1(json.dumps(cfg, sort_keys=True, default=str).encode()).hexdigest()[:12]
     path = default_cache_dir(cache_dir)/f"fmnist_{arch}_e{epochs}_s{seed}_{key}.pt"
     set_seed(seed)
@@ -444,7 +479,7 @@ def trained_model(arch:str="vgg", # "vgg" or "resnet"
         train_dl, test_dl = loaders(batch_size=batch_size, seed=seed, n_train=n_train)
         ckpt = path.with_suffix(".ckpt")
         hist = train(model, train_dl, epochs, lr, weight_decay=weight_decay, amp=amp, device=device,
-                     checkpoint=ckpt, seed=seed, progress=progress)
+                     checkpoint=ckpt, seed=seed, progress=progress, optimizer=tr["optimizer"], warmup=tr["warmup"])
         acc = evaluate(model, test_dl, device=device, amp=amp, progress=progress)
         if is_main_process():
             _save_atomic(dict(state_dict={k: v.cpu() for k, v in model.state_dict().items()}, config=json.dumps(cfg, default=str),
