@@ -48,7 +48,7 @@ def _item_errors(model:nn.Module, reference:nn.Module, batch, index:int, device)
         num += d.square().reshape(items, -1).sum(1).cpu(); den += a.square().reshape(items, -1).sum(1).cpu()
     e = (num / den.where(den > 0, 1.0)).sqrt()
     e = e.where(den > 0, torch.where(num > 0, math.inf, 0.0))
-    return e.nan_to_num(nan=math.inf)
+    return e.where(~e.isnan(), math.inf)
 
 def held_out_error(model:nn.Module,     # the pruned model
                    reference:nn.Module, # the dense model it is compared with
