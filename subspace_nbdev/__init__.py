@@ -6,7 +6,7 @@ __version__ = "0.1.0"
 # %% auto #0
 __all__ = ['SubspacePruner', 'PruneReport', 'save_pruned', 'load_pruned', 'Layout', 'register_layout', 'Ordering', 'OrderContext',
            'register_ordering', 'Allocation', 'register_allocation', 'HeadLayout', 'register_head_layout',
-           'BudgetError', 'UnreachableBudgetError', 'TraceError']
+           'BudgetError', 'UnreachableBudgetError', 'TraceError', 'select_pruned', 'Selection']
 
 # %% ../nbs/00_package.ipynb #1b3652b4
 from .pruner import SubspacePruner, PruneReport, save_pruned, load_pruned
@@ -17,6 +17,7 @@ from .heads import HeadLayout, register_head_layout
 from . import torchvision_attention   # registers the head layouts of nn.MultiheadAttention and Swin
 from .checks import BudgetError, UnreachableBudgetError
 from .surgery import TraceError
+from .selection import select_pruned, Selection
 _all_ = ["SubspacePruner", "PruneReport", "save_pruned", "load_pruned", "Layout", "register_layout",
          "Ordering", "OrderContext", "register_ordering", "Allocation", "register_allocation", "HeadLayout", "register_head_layout",
-         "BudgetError", "UnreachableBudgetError", "TraceError"]
+         "BudgetError", "UnreachableBudgetError", "TraceError", "select_pruned", "Selection"]

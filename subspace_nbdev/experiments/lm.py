@@ -10,9 +10,10 @@ import torch
 from torch import nn
 from ..pruner import SubspacePruner
 from ..transformers import save_pretrained_pruned, load_pretrained_pruned
+from ..selection import select_pruned
 
 # %% auto #0
-__all__ = ['text_batches', 'perplexity', 'snp_lm']
+__all__ = ['SELECT_FRACTION', 'text_batches', 'perplexity', 'split_windows', 'snp_lm']
 
 # %% ../../nbs/experiments/lm.ipynb #077be5cc
 def text_batches(tokenizer, # a Hugging Face tokenizer
@@ -63,6 +64,22 @@ def _load(path:Path):
     model = (AutoModelForCausalLM if causal else AutoModel).from_pretrained(path, dtype=torch.float32).eval()
     return AutoTokenizer.from_pretrained(path), model, causal
 
+SELECT_FRACTION = 0.2   # the share of the calibration windows that --select holds out
+
+def split_windows(batches:list[dict], # `text_batches`
+                  fraction:float=SELECT_FRACTION, # the share of the windows in the second part (at least one window)
+                 ) -> tuple[list[dict], list[dict]]:
+    "The windows of `batches` in two parts, in order: all but the last `fraction`, and the last `fraction`, each as dict batches."
+    n = sum(len(b["input_ids"]) for b in batches)
+    if n < 2: raise ValueError(f"--select needs at least 2 calibration windows, the text gives {n}: pass a longer --calib-text or a smaller --seq-len")
+    cut, first, last, seen = n - max(1, round(fraction * n)), [], [], 0
+    for b in batches:
+        k = len(b["input_ids"]); i = min(max(cut - seen, 0), k)
+        if i: first.append({key: v[:i] for key, v in b.items()})
+        if i < k: last.append({key: v[i:] for key, v in b.items()})
+        seen += k
+    return first, last
+
 def snp_lm(model:str=None, # a local Hugging Face folder: a causal language model or an encoder, with its tokenizer
            calib_text:str=None, # text file to calibrate on
            eval_text:str=None, # held-out text file: perplexity before and after (causal models)
@@ -74,6 +91,7 @@ def snp_lm(model:str=None, # a local Hugging Face folder: a causal language mode
            damping:float=None, # relative ridge of the least-squares maps (default: the pruner's)
            compensate:bool=True, # least-squares compensation (--no-compensate: deletion only)
            heads:bool=True, # prune attention heads (key/value groups under grouped-query attention) with the MLP neurons (--no-heads: neurons only)
+           select:bool=False, # hold out the last fifth of the calibration windows and choose on them, end to end, between least squares at the damping, at 0.1, and deletion (whatever --compensate says)
           ):
     "Prune a local Hugging Face language model's attention heads and MLP neurons one-shot to a MAC budget; perplexity before and after; save it and OUT/record.json."
     missing = [f"--{k.replace('_', '-')}" for k, v in dict(model=model, calib_text=calib_text, eval_text=eval_text, out=out).items() if v is None]
@@ -84,12 +102,14 @@ def snp_lm(model:str=None, # a local Hugging Face folder: a causal language mode
     t0 = time.time()
     tok, m, causal = _load(Path(model))
     calib = text_batches(tok, Path(calib_text).read_text(), seq_len, batch_size, max_windows)
+    if select: calib, chooser = split_windows(calib)   # never the eval text: its perplexity stays a third split
     held = text_batches(tok, Path(eval_text).read_text(), seq_len, batch_size)
     first = calib[0]
     example = {k: v[:1] for k, v in first.items()}   # one window: MACs per window
     kw = {} if damping is None else dict(damping=damping)
     pruner = SubspacePruner(m, example, compensate=compensate, heads=heads, **kw).calibrate(calib, max_samples=None, progress=False)
-    pruned, report = pruner.prune(macs=macs)
+    if select: pruned, report, sel = select_pruned(pruner, chooser, macs=macs)
+    else: pruned, report, sel = *pruner.prune(macs=macs), None
     ppl = (perplexity(m, held), perplexity(pruned, held)) if causal else (None, None)
     outdir = Path(out); outdir.mkdir(parents=True, exist_ok=True)
     save_pretrained_pruned(pruned, outdir / "model", tokenizer=tok)
@@ -101,6 +121,9 @@ def snp_lm(model:str=None, # a local Hugging Face folder: a causal language mode
                   ppl_before=ppl[0], ppl_after=ppl[1],
                   widths={r.name: [r.before, r.after] for r in report.rows if r.variance_kept is not None and r.unit == "channels"},
                   heads_kept={r.name: [r.before, r.after] for r in report.rows if r.unit == "heads"},
+                  selection=None if sel is None else dict(
+                      windows=sel.items, tokens=int(sum(b["attention_mask"].sum() for b in chooser)), chosen=sel.best.name,
+                      candidates=[dict(name=c.name, settings=c.settings, error=c.error, macs_ratio=c.macs_ratio) for c in sel.candidates]),
                   seconds=time.time() - t0, saved=str(outdir / "model"))
     (outdir / "record.json").write_text(json.dumps(record, indent=1))
     print(report)
