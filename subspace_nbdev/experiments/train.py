@@ -443,7 +443,7 @@ def default_cache_dir(path:str|Path|None=None) -> Path:
     "The cache folder: `path`, else $SNP_CACHE, else ~/.cache/subspace_nbdev."
     return Path(path or os.environ.get("SNP_CACHE") or "~/.cache/subspace_nbdev").expanduser()
 
-def trained_model(arch:str="vgg", # a name in `ARCHS`: "vgg", "resnet", "resnet-bottleneck", "vit"
+def trained_model(arch:str="vgg", # a name in `ARCHS`: "vgg", "resnet", "resnet-bottleneck", "mobilenet", "vit"
                   epochs:int=5, # training epochs
                   seed:int=0, # weight initialisation, subset draw, shuffling, dropout
                   cache_dir:str|Path|None=None, # default $SNP_CACHE or ~/.cache/subspace_nbdev
