@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
-from .heads import HeadGroup, HeadError, HeadLayout, register_head_layout
+from .heads import HeadGroup, HeadError, HeadLayout, register_head_layout, _join
 from .blocks import head_channels
 from .surgery import register_module_class
 
@@ -74,7 +74,6 @@ class PrunedMultiheadAttention(nn.MultiheadAttention):
 # %% ../nbs/05f_torchvision_attention.ipynb #0f2a40c9
 _CLASS = f"{PrunedMultiheadAttention.__module__}.{PrunedMultiheadAttention.__qualname__}"   # its "class" cut record
 
-def _join(*parts): return ".".join(p for p in parts if p)
 
 class MultiheadAttentionHeads(HeadLayout):
     "The heads of `nn.MultiheadAttention` (torchvision's ViT): a head layout with `accepts`, `group`, `cuts` and `cost`."

@@ -205,6 +205,32 @@ def _tp_step(model, example_inputs, method, ratio, frozen, calib, seed, scope) -
     m.zero_grad(set_to_none=True)
     return m
 
+def _bisect_ratio(step, # ratio -> pruned model (or None where that ratio is not allowed)
+                  meets, # pruned model -> whether it meets the budget
+                  start:float, # a first guess (0: none)
+                  tol:float, # ratio tolerance
+                  unreachable:str, # the message when no ratio up to 0.95 meets the budget
+                 ) -> tuple:
+    "The model at the smallest ratio (to `tol`) that meets the budget, and that ratio: scan up by 0.05 from `start`, then bisect."
+    lo, hi, best = 0.0, None, None
+    if start > 0:
+        m = step(start)
+        if meets(m): hi, best = start, m
+        else: lo = start
+    while hi is None:
+        if lo >= 0.95:
+            raise UnreachableBudgetError(unreachable)
+        r = min(lo + 0.05, 0.95)
+        m = step(r)
+        if meets(m): hi, best = r, m
+        else: lo = r
+    while hi - lo > tol:                 # invariant: lo misses the budget, hi meets it
+        mid = (lo + hi) / 2
+        m = step(mid)
+        if meets(m): hi, best = mid, m
+        else: lo = mid
+    return best, hi
+
 def tp_search(model:nn.Module, # the unpruned network (not modified)
               example_inputs, # one input batch for tracing and MACs
               method:str, # importance: "l1", "fpgm", "taylor" or "random"
@@ -224,25 +250,8 @@ def tp_search(model:nn.Module, # the unpruned network (not modified)
     # a little below the local ratio (cheap, from the width polynomial), then bisect the last step
     try: start = max(0.0, tp_ratio(model, example_inputs, macs, ignored_layers) - 0.1)
     except UnreachableBudgetError: start = 0.5
-    lo, hi, best = 0.0, None, None
-    if start > 0:
-        m = step(start)
-        if meets(m): hi, best = start, m
-        else: lo = start
-    while hi is None:
-        if lo >= 0.95:
-            raise UnreachableBudgetError(f"Torch-Pruning's {scope} ranking does not reach macs={macs} at any ratio up to 0.95; "
-                                         "ask for a larger budget")
-        r = min(lo + 0.05, 0.95)
-        m = step(r)
-        if meets(m): hi, best = r, m
-        else: lo = r
-    while hi - lo > tol:                 # invariant: lo misses the budget, hi meets it
-        mid = (lo + hi) / 2
-        m = step(mid)
-        if meets(m): hi, best = mid, m
-        else: lo = mid
-    return best, hi
+    return _bisect_ratio(step, meets, start, tol, f"Torch-Pruning's {scope} ranking does not reach macs={macs} at any ratio up "
+                         "to 0.95; ask for a larger budget")
 
 def tp_prune(model:nn.Module, # the unpruned network (not modified)
              example_inputs, # one input batch for tracing and MACs
@@ -347,26 +356,9 @@ def tp_heads_search(model:nn.Module, # a timm ViT (not modified)
         except EmptiedAttentionError: return None
     if macs >= 1: return step(0.0), 0.0
     meets = lambda m: m is not None and count_macs(m, example_inputs)[0] <= macs * full
-    lo, hi, best, start = 0.0, None, None, max(0.0, 1 - macs - 0.15)
-    if start > 0:
-        m = step(start)
-        if meets(m): hi, best = start, m
-        else: lo = start
-    while hi is None:
-        if lo >= 0.95:
-            raise UnreachableBudgetError(f"Torch-Pruning's heads and MLP neurons ({scope}) do not reach macs={macs} at any ratio "
-                                         "up to 0.95 that leaves every block a head (the residual stream, embeddings and "
-                                         "classifier stay); ask for a larger budget")
-        r = min(lo + 0.05, 0.95)
-        m = step(r)
-        if meets(m): hi, best = r, m
-        else: lo = r
-    while hi - lo > tol:                 # invariant: lo misses the budget, hi meets it
-        mid = (lo + hi) / 2
-        m = step(mid)
-        if meets(m): hi, best = mid, m
-        else: lo = mid
-    return best, hi
+    return _bisect_ratio(step, meets, max(0.0, 1 - macs - 0.15), tol,
+                         f"Torch-Pruning's heads and MLP neurons ({scope}) do not reach macs={macs} at any ratio up to 0.95 "
+                         "that leaves every block a head (the residual stream, embeddings and classifier stay); ask for a larger budget")
 
 # The ViT comparison: SNP on heads + MLP neurons, on MLP neurons only, uncompensated; Torch-Pruning on heads + MLP neurons
 # (local L1, local Taylor, global L1) and on MLP neurons only (local L1). A ViT runs these unless `methods` is given.
