@@ -879,7 +879,7 @@ def _protocol(epochs, n_train, calib_samples, n_test, n_test_all, ft_samples, n_
     opts = "; ".join(f"{a} " + ", ".join(f"{k}={v}" for k, v in kw.items()) for a, kw in (model_kwargs or {}).items() if kw)
     return (f"Reference networks{f' ({opts})' if opts else ''} trained {epochs} epoch(s) on {tr}; seeds {list(seeds)}; calibration on {calib_samples:,} "
             f"training images; top-1 on {te}; fine-tuning: {ft}, SGD lr {ft_lr} cosine to 0, batch 128. "
-            "MACs: one multiply-add = 1, conv and linear layers, one 1x28x28 image; every method meets each budget "
+            "MACs: one multiply-add = 1, conv and linear layers and attention's QK^T and AV products, one 1x28x28 image; every method meets each budget "
             "(MACs reached in brackets).")
 
 def _named_methods(methods, default) -> list:
