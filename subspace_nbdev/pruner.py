@@ -167,13 +167,14 @@ class PruneReport:
         "Kept ratio per group (bars) beside each group's cumulative-variance curve with its cut; returns the figure."
         import matplotlib.pyplot as plt
         fig, (a, b) = plt.subplots(1, 2, figsize=figsize, gridspec_kw=dict(width_ratios=(3, 2)))
-        names = [r.name for r in self.rows]
+        names = [r.name + (" (heads)" if r.unit == "heads" else "") for r in self.rows]
         kept = [r.after / r.before for r in self.rows]
-        pr = [r.variance_kept is not None for r in self.rows]
-        a.bar(range(len(names)), kept, color=["C0" if p else "0.75" for p in pr])
+        colour = ["0.75" if r.variance_kept is None else "C1" if r.unit == "heads" else "C0" for r in self.rows]
+        a.bar(range(len(names)), kept, color=colour)
         a.set_xticks(range(len(names)), names, rotation=90, fontsize=7)
-        a.set_ylim(0, 1.05); a.set_ylabel("kept channels / channels")
-        a.set_title(f"kept ratio per group (MACs {self.macs_ratio:.2f}, params {self.params_ratio:.2f}; grey: not pruned)", fontsize=9)
+        a.set_ylim(0, 1.05); a.set_ylabel("kept units / units")
+        heads = " orange: attention heads;" if any(r.unit == "heads" for r in self.rows) else ""
+        a.set_title(f"kept ratio per group (MACs {self.macs_ratio:.2f}, params {self.params_ratio:.2f};{heads} grey: not pruned)", fontsize=9)
         cmap = plt.get_cmap("viridis")
         cs = [r for r in self.rows if r.name in self.curves]
         for i, r in enumerate(cs):
