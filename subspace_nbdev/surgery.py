@@ -168,11 +168,19 @@ def _frozen_tables(model:nn.Module):
 
 # %% ../nbs/05_surgery.ipynb #986ce00d
 def _reshape_failure(e:Exception, names:dict) -> str|None:
-    "Why Torch-Pruning's reshape index mapping raised `e` (a channel shuffle), naming where; None if it failed elsewhere."
-    tb, node = e.__traceback__, None
+    "Why Torch-Pruning's reshape or concat index mapping raised `e` (a channel shuffle; a concat of inputs of unknown width), naming where; None if it failed elsewhere."
+    tb, node, cat = e.__traceback__, None, None
     while tb is not None:
-        if tb.tb_frame.f_code.co_name == "update_reshape_index_mapping": node = tb.tb_frame.f_locals.get("reshape_node")
+        f = tb.tb_frame
+        if f.f_code.co_name == "update_reshape_index_mapping": node = f.f_locals.get("reshape_node")
+        if f.f_code.co_name == "update_concat_index_mapping": cat = f.f_locals.get("cat_node")
         tb = tb.tb_next
+    if cat is not None:
+        op = cat.grad_fn.name() if hasattr(cat.grad_fn, "name") else "a concatenation"
+        return (f"unsupported operation concatenation ({op}{_near(cat, names)}): Torch-Pruning cannot infer the channel count "
+                f"of one of its inputs ({type(e).__name__} in its concat index mapping), so channel indices cannot be mapped "
+                "through it. Prune a sub-network without that concatenation, or a model whose concatenated inputs come from "
+                "conv/linear layers.")
     if node is None: return None
     op = node.grad_fn.name() if hasattr(node.grad_fn, "name") else "a reshape"
     return (f"unsupported operation channel shuffle ({op}{_near(node, names)}): a view that splits the channel axis into "
