@@ -600,6 +600,17 @@ def plot_accuracy(results:dict, # as returned by `reproduce`
 # %% ../../nbs/experiments/10_reproduce.ipynb #c42723d2
 def _near(budgets, b=0.5): return min(budgets, key=lambda x: abs(x - b))
 
+def _kept_bars(ax, results:dict, arch:str, methods:list, b:float, key:str, sizes:dict, label, **tick_kw):
+    "One bar per method and unit group on `ax`: the first seed's kept fraction `row[key][g] / n` at budget `b` ('kept' channels or 'heads')."
+    seed, w = results["config"]["seeds"][0], 0.8 / max(len(methods), 1)
+    for k, m in enumerate(methods):
+        row = next((r for r in results["rows"] if r["arch"] == arch and r["method"] == m and r["seed"] == seed
+                    and abs(r["budget"] - b) < 1e-9 and r.get(key)), None)
+        if row is None: continue
+        ax.bar([i + (k - (len(methods) - 1) / 2) * w for i in range(len(sizes))], [row[key][g] / n for g, n in sizes.items()],
+               width=w, color=_color(m), label=label(m, row))
+    ax.set_xticks(range(len(sizes)), [f"{g} ({n})" for g, n in sizes.items()], **tick_kw)
+
 def plot_kept_ratios(results:dict, # as returned by `reproduce`
                      budget:float=0.5, # the budget to show (the nearest one run)
                      methods=("snp-zca", "snp-cost", "snp-uniform", "tp-l1"), # which methods (those run)
@@ -611,17 +622,8 @@ def plot_kept_ratios(results:dict, # as returned by `reproduce`
     methods = [m for m in methods if m in cfg["methods"]]
     fig, axs = _subplots(1, len(archs), figsize=(6.5 * len(archs), 4.6))
     for ax, arch in zip(axs[0], archs):
-        groups = results["archs"][arch]["groups"]
-        seed = cfg["seeds"][0]
-        w = 0.8 / max(len(methods), 1)
-        for k, m in enumerate(methods):
-            row = next((r for r in results["rows"] if r["arch"] == arch and r["method"] == m and r["seed"] == seed
-                        and abs(r["budget"] - b) < 1e-9 and r.get("kept")), None)
-            if row is None: continue
-            ys = [row["kept"][g] / n for g, n in groups.items()]
-            ax.bar([i + (k - (len(methods) - 1) / 2) * w for i in range(len(groups))], ys, width=w,
-                   label=f"{METHODS[m].label} (MACs {row['macs']:.2f})", color=_color(m))
-        ax.set_xticks(range(len(groups)), [f"{g} ({n})" for g, n in groups.items()], rotation=90, fontsize=7)
+        _kept_bars(ax, results, arch, methods, b, "kept", results["archs"][arch]["groups"],
+                   lambda m, row: f"{METHODS[m].label} (MACs {row['macs']:.2f})", rotation=90, fontsize=7)
         ax.set_ylim(0, 1.0); ax.set_ylabel("kept channels / channels"); ax.grid(axis="y", alpha=0.3)
         ax.set_title(f"{arch}: kept ratio per group at MACs ≤ {b:g} (channels in brackets)", fontsize=10)
         ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.08), ncol=2, frameon=False)
@@ -676,14 +678,8 @@ def plot_heads(results:dict, # as returned by `reproduce`
     methods = [m for m in (methods or [m for m in cfg["methods"] if m in METHODS and METHODS[m].needs_heads]) if m in cfg["methods"]]
     fig, axs = _subplots(1, len(archs), figsize=(6.5 * len(archs), 4.4))
     for ax, arch in zip(axs[0], archs):
-        heads, w = results["archs"][arch]["heads"], 0.8 / max(len(methods), 1)
-        for k, m in enumerate(methods):
-            r = next((r for r in results["rows"] if r["arch"] == arch and r["method"] == m and r["seed"] == cfg["seeds"][0]
-                      and abs(r["budget"] - b) < 1e-9 and r.get("heads")), None)
-            if r is None: continue
-            ax.bar([i + (k - (len(methods) - 1) / 2) * w for i in range(len(heads))], [r["heads"][h] / n for h, n in heads.items()],
-                   width=w, color=_color(m), label=f"{METHODS[m].label}: {r['acc_before']:.1f} % (MACs {r['macs']:.3f})")
-        ax.set_xticks(range(len(heads)), [f"{h} ({n})" for h, n in heads.items()], fontsize=8)
+        _kept_bars(ax, results, arch, methods, b, "heads", results["archs"][arch]["heads"],
+                   lambda m, r: f"{METHODS[m].label}: {r['acc_before']:.1f} % (MACs {r['macs']:.3f})", fontsize=8)
         ax.set_ylim(0, 1.05); ax.set_ylabel("kept heads / heads"); ax.grid(axis="y", alpha=0.3)
         ax.set_title(f"{arch}: heads kept per block at MACs ≤ {b:g} (heads in brackets; legend: top-1 before fine-tuning)", fontsize=9)
         ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.08), ncol=1, frameon=False)
