@@ -1060,7 +1060,8 @@ def layout_problems(fig, # a matplotlib figure, as saved
     name = lambda ax: repr(ax.get_title() or (ax.get_legend().get_title().get_text() if ax.get_legend() else "untitled"))
     legends = [(f"the legend of {name(ax)}", ax.get_legend(), ax) for ax in fig.axes if ax.get_legend()]
     legends += [("the figure legend", l, None) for l in fig.legends]
-    texts = [(f"the title {name(ax)}", ax.title) for ax in fig.axes] + [(f"the figure text {t.get_text()!r}", t) for t in fig.texts]
+    texts = [(f"the title {name(ax)}", ax.title) for ax in fig.axes]
+    texts += [(f"the figure text {t.get_text()!r}", t) for t in fig.texts if t is not fig._suptitle]   # once drawn, it is among them
     texts += [(f"the label {t.get_text()!r}", t) for ax in fig.axes for t in (ax.xaxis.label, ax.yaxis.label, *ax.texts)]
     texts += [(f"{n}'s text {t.get_text()!r}", t) for n, l, _ in legends for t in (l.get_title(), *l.get_texts())]
     if fig._suptitle is not None: texts.append((f"the figure title {fig._suptitle.get_text()!r}", fig._suptitle))
