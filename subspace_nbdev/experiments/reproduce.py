@@ -934,7 +934,7 @@ def reproduce(out:str|Path="snp_results", # folder for the figures, tables and J
               device=None, # default: CUDA if available, else CPU
               threads:int|None=None, # torch CPU threads for this run (None: torch's default; 1 is best on a busy machine)
               time_limit:float|None=None, # seconds: start no (seed, network) that would end past it (estimated from its last seed); the table lists the seeds finished
-              progress:bool=True, # progress bars
+              progress:bool=True, # progress bars, and a line on where the results go at the start, after each network and at the end (--no-progress: silent)
              ) -> dict: # the results (also written to `out/results.json`)
     "Run the Fashion-MNIST experiment (SNP, ablations, Torch-Pruning baselines; before/after fine-tuning) and write figures and tables."
     _check_args(out, seeds, epochs, budgets, archs, vgg_width, methods, finetune_epochs, calib_samples, n_test, ft_samples,
