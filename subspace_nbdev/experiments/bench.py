@@ -11,6 +11,9 @@ import torchvision
 from ..hooks import collect_stats
 from ..pruner import SubspacePruner
 from .train import _autocast
+from .data import check_device
+from ..checks import check_budget, check_count
+from ..ordering import get_ordering
 
 # %% auto #0
 __all__ = ['prepare_for_speed_', 'images_per_second', 'benchmark_model', 'format_benchmark', 'run_benchmark']
@@ -175,6 +178,19 @@ def format_benchmark(rows:list[dict]) -> str:
              + (f"; {r['threads']} CPU threads" if r["threads"] else "") for r in rows]
     return "\n".join([line(head), line(["-" * x for x in w])] + [line(b) for b in body] + notes)
 
+def _check_bench_args(models, sizes, images, batch_size, macs, latency_batch, repeats, ordering, device, threads):
+    "Every argument of `run_benchmark` checked before a model is built: the first problem as an error naming the fix."
+    bad = [m for m in models if m not in _MODELS and not callable(getattr(torchvision.models, str(m), None))]
+    if bad or not models: raise ValueError(f"unknown model(s) {bad or models!r}: use torchvision model names such as {sorted(_MODELS)}")
+    if not sizes or min(sizes) < 32:
+        raise ValueError(f"sizes={sizes}: give input sizes of at least 32 pixels (the models downsample 32x), e.g. sizes=(64, 96, 224)")
+    check_budget("macs", macs)
+    for name, v in (("images", images), ("batch_size", batch_size), ("latency_batch", latency_batch), ("repeats", repeats)):
+        check_count(name, v)
+    check_count("threads", threads, optional=True)
+    get_ordering(ordering)   # an unknown name: the registry's error, with the names it knows
+    check_device(device)
+
 def run_benchmark(models:list|tuple=("vgg16", "resnet50"), # torchvision model names
                   images:int=64,          # calibration images
                   size:int|None=None,     # one input height and width (overrides `sizes`)
@@ -191,8 +207,7 @@ def run_benchmark(models:list|tuple=("vgg16", "resnet50"), # torchvision model n
     "Run `benchmark_model` for each size and model; print and return the rows."
     if isinstance(models, str): models = [m.strip() for m in models.split(",") if m.strip()]
     sizes = [int(size)] if size is not None else [int(s) for s in sizes]
-    if not sizes or min(sizes) < 32:
-        raise ValueError(f"sizes={sizes}: give input sizes of at least 32 pixels (the models downsample 32x), e.g. sizes=(64, 96, 224)")
+    _check_bench_args(models, sizes, images, batch_size, macs, latency_batch, repeats, ordering, device, threads)
     before = torch.get_num_threads()
     if threads: torch.set_num_threads(int(threads))
     try:

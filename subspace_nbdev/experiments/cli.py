@@ -11,6 +11,7 @@ import argparse, copy, inspect, json, re, types, typing
 from pathlib import Path
 from fastcore.docments import docments
 from fastcore.script import Param
+from ..checks import check_count
 
 # %% ../../nbs/experiments/11_cli.ipynb #9a61e153
 def _directives(src:str):
@@ -82,6 +83,14 @@ def _param(anno, default, help:str) -> Param|None:
     typ = next((t for t in (int, float) if t in opts), type(default) if type(default) in (int, float) else str)
     return Param(help, typ, default=default)
 
+class _DefaultOnce(argparse.HelpFormatter):
+    "Help that shows each default once: `(default: X)` is added only when the docment does not already say what the default is, and never for None (not given)"
+    def _get_help_string(self, action):
+        h, d = action.help or '', action.default
+        if d is None or d is argparse.SUPPRESS or action.option_strings == ['-h', '--help'] or re.search(r'\bdefault\b|\bNone\b', h, re.I): return h
+        shown = ' '.join(map(str, d)) if isinstance(d, (tuple, list)) else d   # as typed on the command line
+        return f"{h} (default: {shown})".replace('%', '%%')
+
 class _Parser(argparse.ArgumentParser):
     "argparse, with a usage error on one line (`prog: error: ...`), exit status 2"
     def error(self, message): self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -89,8 +98,8 @@ class _Parser(argparse.ArgumentParser):
 def cli_parser(func, # a documented function (docments) whose parameters become flags
                prog:str|None=None, # the command's name
               ) -> argparse.ArgumentParser:
-    "An argparse parser for `func`: a `--calib-images`-style flag per parameter, from its `Param`; help from the docments, defaults shown"
-    p = _Parser(prog=prog, description=inspect.getdoc(func), formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    "An argparse parser for `func`: a `--calib-images`-style flag per parameter, from its `Param`; help from the docments, each default shown once"
+    p = _Parser(prog=prog, description=inspect.getdoc(func), formatter_class=_DefaultOnce)
     try: hints = typing.get_type_hints(func)  # real types, also under `from __future__ import annotations`
     except Exception: hints = {}
     for name, d in docments(func, full=True, returns=False).items():
@@ -106,13 +115,16 @@ def _one_line(e:Exception) -> str:
     msg = " ".join(str(e).split()) or type(e).__name__
     return msg if isinstance(e, _INPUT_ERRORS) else f"{type(e).__name__}: {msg} (run with --debug for the traceback)"
 
-def _run(func, prog, argv=None):
-    "Parse `argv` (default: the command line) into `func`'s parameters and call it; an error is one line and exit status 2"
+def _run(func, prog, argv=None, check=None):
+    "Parse `argv` (default: the command line) into `func`'s parameters, `check` them if given, and call `func`; an error is one line and exit status 2"
     p = cli_parser(func, prog)
     p.add_argument('--debug', action='store_true', help="on an error, raise it with its traceback instead of one line")
     args = vars(p.parse_args(argv))
     debug = args.pop('debug')
-    try: return func(**{k: tuple(v) if isinstance(v, list) else v for k, v in args.items()})
+    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in args.items()}
+    try:
+        if check is not None: check(**kwargs)
+        return func(**kwargs)
     except Exception as e:
         if debug: raise
         p.exit(2, f"{prog}: error: {_one_line(e)}\n")
@@ -138,10 +150,26 @@ def snp_lm(argv=None):
     from subspace_nbdev.experiments.lm import snp_lm as lm_experiment
     _run(lm_experiment, 'snp-lm', argv)
 
+def _sizes(name:str, s) -> tuple[int, ...]:
+    "A comma-separated list of positive integers (`--sizes 1024,4096`), each checked by `check_count`"
+    try: vals = tuple(int(x) for x in str(s).split(",") if x.strip())
+    except ValueError: raise ValueError(f"{name}={s!r}: pass comma-separated integers, e.g. {name}=1024,4096") from None
+    if not vals: raise ValueError(f"{name}={s!r}: pass at least one size, e.g. {name}=1024")
+    for v in vals: check_count(name, v, minimum=2)
+    return vals
+
+def _check_scale_args(sizes, tokens, device, dtype, quality, threads):
+    "`snp-scale`'s arguments, checked before any timing (the function itself checks only `dtype`)"
+    from subspace_nbdev.experiments.data import check_device
+    _sizes("sizes", sizes); _sizes("quality", quality)
+    check_count("tokens", tokens, optional=True); check_count("threads", threads, optional=True)
+    if dtype not in ("float32", "float64"): raise ValueError(f"dtype={dtype!r}: use float32 or float64")
+    check_device(device)
+
 def snp_scale(argv=None):
     "Ordering and factorisation time for one group of n nodes against one forward pass (`experiments/scale`)"
     from subspace_nbdev.experiments.scale import snp_scale as scale
-    _run(getattr(scale, "__wrapped__", scale), 'snp-scale', argv)   # the function itself, under the common parser
+    _run(getattr(scale, "__wrapped__", scale), 'snp-scale', argv, check=_check_scale_args)   # the function itself, under the common parser
 
 def snp_readme(argv=None):
     "Write README.md from nbs/index.ipynb, or `--check` that it is in sync"

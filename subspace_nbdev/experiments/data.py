@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 __all__ = ['FMNIST_MEAN', 'FMNIST_STD', 'FMNIST_CLASSES', 'FMNIST_SYSTEM_DIR', 'TORCHVISION_CACHE', 'IMAGENET_MEAN',
            'IMAGENET_STD', 'read_idx', 'write_idx', 'fashion_mnist_dirs', 'find_fashion_mnist', 'ImageTensors',
            'fashion_mnist', 'calibration_subset', 'dataloader', 'loaders', 'imagenet_transforms', 'imagenet_folder',
-           'make_synthetic_imagefolder']
+           'make_synthetic_imagefolder', 'check_device']
 
 # %% ../../nbs/experiments/07_data.ipynb #4e353957
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
@@ -117,7 +117,9 @@ def _load_split(images_file:Path, labels_file:Path, mtime:float):
 # %% ../../nbs/experiments/07_data.ipynb #6a5b2f56
 _HOW_TO_GET = ("Get Fashion-MNIST with one of: `apt-get install dataset-fashion-mnist` (files in "
                f"{FMNIST_SYSTEM_DIR}); put the idx files (train-images-idx3-ubyte.gz, ...) in a folder and set "
-               "FASHION_MNIST_ROOT=/that/folder or pass root=; or call with download=True on a machine with internet.")
+               "FASHION_MNIST_ROOT=/that/folder (for snp-reproduce too: `FASHION_MNIST_ROOT=/that/folder snp-reproduce`) "
+               "or pass root=; or run on a machine with internet: snp-reproduce, and fashion_mnist() with its default "
+               f"download=True, download it with torchvision into {TORCHVISION_CACHE}/FashionMNIST/raw.")
 
 def _download(root):
     "Download with torchvision into `root` (or FASHION_MNIST_ROOT or the torchvision cache); return the raw folder."
@@ -246,3 +248,17 @@ def make_synthetic_imagefolder(path:str|Path, # created if missing; gets train/ 
                 img = np.clip(colours[c] + rng.normal(0, 30, (size, size, 3)), 0, 255).astype(np.uint8)
                 Image.fromarray(img).save(d/f"{split}_{c}_{i}.JPEG", quality=90)
     return path
+
+# %% ../../nbs/experiments/07_data.ipynb #b3e9f4a1
+def check_device(device, # "cpu", "cuda", "cuda:N", a `torch.device`, or None (the default: CUDA when available)
+                 name:str="device", # the argument's name, for the message
+                ) -> torch.device|None:
+    "`device` as a `torch.device` (None stays None), or a `ValueError` naming the value and the fix."
+    if device is None: return None
+    try: dev = torch.device(device)
+    except (RuntimeError, TypeError) as e: raise ValueError(f"{name}={device!r} is not a device: use 'cpu' or 'cuda'") from e
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{name}={device!r}, but this machine has no CUDA device: pass {name}='cpu' or leave it out")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"{name}={device!r}, but this machine has {torch.cuda.device_count()} CUDA device(s): pass cuda:0 or leave it out")
+    return dev

@@ -8,7 +8,7 @@ __all__ = ['METHODS', 'BUDGETS', 'TP_IMPORTANCES', 'VIT_METHODS', 'ARCH_METHODS'
            'register_method', 'tp_ratio', 'tp_search', 'tp_prune', 'EmptiedAttentionError', 'tp_heads_prune',
            'tp_heads_search', 'run_network', 'headline', 'results_markdown', 'plot_accuracy', 'plot_kept_ratios',
            'plot_spectra', 'plot_heads', 'group_costs', 'allocation_table', 'plot_allocation', 'Verdict', 'verdicts',
-           'verdicts_markdown', 'reproduce', 'write_results']
+           'verdicts_markdown', 'reproduce', 'write_results', 'layout_problems']
 
 # %% ../../nbs/experiments/10_reproduce.ipynb #cb23577c
 import copy, json, math, os, platform, time, warnings, zlib
@@ -24,7 +24,7 @@ from ..heads import find_heads, TimmAttentionLayout
 from ..pruner import SubspacePruner
 from ..ordering import get_ordering
 from ..allocation import get_allocation
-from .data import fashion_mnist, calibration_subset, dataloader
+from .data import fashion_mnist, calibration_subset, dataloader, check_device
 from .train import trained_model, finetune, evaluate, set_seed, default_device, ARCHS
 from ..checks import check_budget, check_count, check_folder, CountError, UnreachableBudgetError
 
@@ -550,9 +550,18 @@ def results_markdown(results:dict, # as returned by `reproduce`
 _TP_STYLE = dict(ls="--", lw=1.3, marker="s", ms=3)
 
 def _subplots(r, c, **kw):
+    "A grid of axes under matplotlib's constrained layout, which makes room for titles, tick labels and legends outside the axes"
     import matplotlib.pyplot as plt
-    fig, axs = plt.subplots(r, c, squeeze=False, **kw)
+    fig, axs = plt.subplots(r, c, squeeze=False, layout="constrained", **kw)
     return fig, axs
+
+def _fig_legend(fig, handles, labels, max_cols:int=5, **kw):
+    "One legend under all panels, in as many columns (at most `max_cols`) as fit the figure's width"
+    r = fig.canvas.get_renderer()
+    for nc in range(min(max_cols, len(labels)), 0, -1):
+        leg = fig.legend(handles, labels, loc="outside lower center", ncol=nc, frameon=False, **kw)
+        if nc == 1 or leg.get_window_extent(r).width <= 0.98 * fig.bbox.width: return leg
+        leg.remove()
 
 def _color(method:str) -> str:
     "A method's colour: from `METHODS` (registries, then the fallback cycle); an unknown name gets a fallback too."
@@ -590,10 +599,8 @@ def plot_accuracy(results:dict, # as returned by `reproduce`
             ax.set_xlabel("MACs / MACs of the unpruned network (1 multiply-add = 1 MAC)")
             ax.set_ylabel("top-1 test accuracy (%)"); ax.grid(alpha=0.3)
     h, l = axs[0][0].get_legend_handles_labels()
-    nc = 5 if len(l) <= 10 else 3   # long registry labels: fewer columns, so that the legend fits the figure's width
-    fig.legend(h, l, loc="lower center", ncol=min(nc, len(l)), fontsize=8, frameon=False)
+    _fig_legend(fig, h, l, fontsize=8)   # long registry labels: as many columns as fit the figure's width
     fig.suptitle(f"Fashion-MNIST, {cfg['protocol']} protocol (see results.md)", fontsize=11)
-    fig.tight_layout(rect=(0, 0.04 + 0.025 * math.ceil(len(l) / nc), 1, 0.97))
     if fname: fig.savefig(fname, dpi=110)
     return fig
 
@@ -611,6 +618,12 @@ def _kept_bars(ax, results:dict, arch:str, methods:list, b:float, key:str, sizes
                width=w, color=_color(m), label=label(m, row))
     ax.set_xticks(range(len(sizes)), [f"{g} ({n})" for g, n in sizes.items()], **tick_kw)
 
+def _legend_title(ax, title:str, size:float):
+    "The panel's title heading its legend above the axes, in one column, so that it never reaches the next panel (no bars: the title alone)"
+    if ax.get_legend_handles_labels()[1]:
+        ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=1, frameon=False, title=title, title_fontsize=size)
+    else: ax.set_title(title, fontsize=size)
+
 def plot_kept_ratios(results:dict, # as returned by `reproduce`
                      budget:float=0.5, # the budget to show (the nearest one run)
                      methods=("snp-zca", "snp-cost", "snp-uniform", "tp-l1"), # which methods (those run)
@@ -625,9 +638,7 @@ def plot_kept_ratios(results:dict, # as returned by `reproduce`
         _kept_bars(ax, results, arch, methods, b, "kept", results["archs"][arch]["groups"],
                    lambda m, row: f"{METHODS[m].label} (MACs {row['macs']:.2f})", rotation=90, fontsize=7)
         ax.set_ylim(0, 1.0); ax.set_ylabel("kept channels / channels"); ax.grid(axis="y", alpha=0.3)
-        ax.set_title(f"{arch}: kept ratio per group at MACs ≤ {b:g} (channels in brackets)", fontsize=10)
-        ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.08), ncol=2, frameon=False)
-    fig.tight_layout()
+        _legend_title(ax, f"{arch}: kept ratio per group at MACs ≤ {b:g} (channels in brackets)", 10)
     if fname: fig.savefig(fname, dpi=110)
     return fig
 
@@ -660,7 +671,6 @@ def plot_spectra(results:dict, # as returned by `reproduce`
         ax.set_xlabel("k / n (nodes kept, in order)"); ax.set_ylabel("cumulative variance F(k)")
         ax.set_title(f"{arch}: solid zca order (dot: SNP-zca cut at MACs ≤ {b:g}), dashed index order", fontsize=9)
         ax.set_ylim(0, 1.02); ax.grid(alpha=0.3); ax.legend(fontsize=6, ncol=2, loc="lower right")
-    fig.tight_layout()
     if fname: fig.savefig(fname, dpi=110)
     return fig
 
@@ -681,9 +691,7 @@ def plot_heads(results:dict, # as returned by `reproduce`
         _kept_bars(ax, results, arch, methods, b, "heads", results["archs"][arch]["heads"],
                    lambda m, r: f"{METHODS[m].label}: {r['acc_before']:.1f} % (MACs {r['macs']:.3f})", fontsize=8)
         ax.set_ylim(0, 1.05); ax.set_ylabel("kept heads / heads"); ax.grid(axis="y", alpha=0.3)
-        ax.set_title(f"{arch}: heads kept per block at MACs ≤ {b:g} (heads in brackets; legend: top-1 before fine-tuning)", fontsize=9)
-        ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.08), ncol=1, frameon=False)
-    fig.tight_layout()
+        _legend_title(ax, f"{arch}: heads kept per block at MACs ≤ {b:g} (heads in brackets; legend: top-1 before fine-tuning)", 9)
     if fname: fig.savefig(fname, dpi=110)
     return fig
 
@@ -746,7 +754,6 @@ def plot_allocation(results:dict, # as returned by `reproduce`
             ax.set_ylim(0, 1); ax.grid(axis="y", alpha=0.3); ax.set_ylabel("kept channels / channels")
             ax.set_title(f"{arch}, MACs ≤ {b:g}: kept ratio per group (legend: top-1 before fine-tuning)", fontsize=9)
             ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
     if fname: fig.savefig(fname, dpi=110)
     return fig
 
@@ -906,11 +913,7 @@ def _check_args(out, seeds, epochs, budgets, archs, vgg_width, methods, finetune
         check_count(name, v, minimum=lo, optional=opt)
     if isinstance(ft_lr, bool) or not isinstance(ft_lr, (int, float)) or not (math.isfinite(ft_lr) and ft_lr > 0):
         raise ValueError(f"ft_lr={ft_lr!r}: pass a positive, finite learning rate, e.g. ft_lr=0.01")
-    if device is not None:
-        try: dev = torch.device(device)
-        except (RuntimeError, TypeError) as e: raise ValueError(f"device={device!r} is not a device: use 'cpu' or 'cuda'") from e
-        if dev.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"device={device!r}, but this machine has no CUDA device: pass device='cpu' or leave it out")
+    check_device(device)
 
 def reproduce(out:str|Path="snp_results", # folder for the figures, tables and JSON
               full:bool=False, # the full protocol (more seeds, longer training, all test images, full fine-tuning epoch)
@@ -931,7 +934,7 @@ def reproduce(out:str|Path="snp_results", # folder for the figures, tables and J
               device=None, # default: CUDA if available, else CPU
               threads:int|None=None, # torch CPU threads for this run (None: torch's default; 1 is best on a busy machine)
               time_limit:float|None=None, # seconds: start no (seed, network) that would end past it (estimated from its last seed); the table lists the seeds finished
-              progress:bool=True, # progress bars
+              progress:bool=True, # progress bars, and a line on where the results go at the start, after each network and at the end (--no-progress: silent)
              ) -> dict: # the results (also written to `out/results.json`)
     "Run the Fashion-MNIST experiment (SNP, ablations, Torch-Pruning baselines; before/after fine-tuning) and write figures and tables."
     _check_args(out, seeds, epochs, budgets, archs, vgg_width, methods, finetune_epochs, calib_samples, n_test, ft_samples,
@@ -966,6 +969,9 @@ def _reproduce(out, full, seeds, epochs, budgets, archs, vgg_width, methods, fin
         model_kwargs.setdefault("vgg", {})["width"] = int(vgg_width)
     device = torch.device(device) if device is not None else default_device()
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    say = (lambda *a: tqdm.write(" ".join(map(str, a)))) if progress else (lambda *a: None)   # above the progress bar
+    say(f"snp-reproduce: results go to {out.resolve()}/ (results.md, results.json, verdicts.md, figures), "
+        "rewritten as each network finishes")
 
     train_ds, test_ds = fashion_mnist("train"), fashion_mnist("test")
     if n_test is not None and n_test >= len(test_ds): n_test = None
@@ -1001,8 +1007,9 @@ def _reproduce(out, full, seeds, epochs, budgets, archs, vgg_width, methods, fin
             a["seeds"][str(seed)] = dict(res["base"], test_acc_10k=model.train_info.get("test_acc"),
                                          cached=model.train_info.get("cached"), spectra=res["spectra"], timings=res["timings"])
             results["rows"] += [dict(arch=arch, **r) for r in res["rows"]]
-            _write_tables(results, out)   # the table so far, so that a run cut short leaves its results
+            write_results(results, out)   # tables, JSON and figures so far, so that a run cut short leaves its results
             took[arch] = time.time() - t_net
+            say(f"{arch}, seed {seed}: done in {took[arch]:.0f} s; results so far in {out.resolve()}/")
         if stop: break
         done.append(seed)
     if stop:   # keep only the seeds every network finished, and say so
@@ -1015,7 +1022,8 @@ def _reproduce(out, full, seeds, epochs, budgets, archs, vgg_width, methods, fin
                else torch.cuda.get_device_name(device))
     results["timing"] = dict(wall_s=time.time() - t_start, cpu_s=time.process_time() - cpu_start, machine=machine,
                              threads=torch.get_num_threads(), device=str(device), load_start=load_start, load_end=_load())
-    write_results(results, out)
+    files = write_results(results, out)
+    say(f"snp-reproduce: done in {results['timing']['wall_s']:.0f} s; wrote {', '.join(f.name for f in files)} to {out.resolve()}/")
     return results
 
 def _write_tables(results:dict, out:Path):
@@ -1038,3 +1046,38 @@ def write_results(results:dict, # as returned by `reproduce`
     if any(a.get("heads") for a in results["archs"].values()):   # a ViT: the heads each method keeps
         fig = plot_heads(results, fname=out/"heads.png"); plt.close(fig); files.append(out/"heads.png")
     return files
+
+# %% ../../nbs/experiments/10_reproduce.ipynb #c8f5e3b9
+def layout_problems(fig, # a matplotlib figure, as saved
+                    tol:float=1.0, # pixels of slack
+                   ) -> list[str]: # each problem as a sentence; empty when the figure is clean
+    "Text cut off at the canvas' edges, and legends on top of axes, titles, labels or other legends, in `fig` as drawn."
+    from matplotlib.transforms import Bbox
+    fig.canvas.draw(); r = fig.canvas.get_renderer()
+    W, out = fig.bbox, []
+    def within(b, c): return b.x0 >= c.x0 - tol and b.y0 >= c.y0 - tol and b.x1 <= c.x1 + tol and b.y1 <= c.y1 + tol
+    def overlap(a, b): return min(a.x1, b.x1) - max(a.x0, b.x0) > tol and min(a.y1, b.y1) - max(a.y0, b.y0) > tol
+    name = lambda ax: repr(ax.get_title() or (ax.get_legend().get_title().get_text() if ax.get_legend() else "untitled"))
+    legends = [(f"the legend of {name(ax)}", ax.get_legend(), ax) for ax in fig.axes if ax.get_legend()]
+    legends += [("the figure legend", l, None) for l in fig.legends]
+    texts = [(f"the title {name(ax)}", ax.title) for ax in fig.axes]
+    texts += [(f"the figure text {t.get_text()!r}", t) for t in fig.texts if t is not fig._suptitle]   # once drawn, it is among them
+    texts += [(f"the label {t.get_text()!r}", t) for ax in fig.axes for t in (ax.xaxis.label, ax.yaxis.label, *ax.texts)]
+    texts += [(f"{n}'s text {t.get_text()!r}", t) for n, l, _ in legends for t in (l.get_title(), *l.get_texts())]
+    if fig._suptitle is not None: texts.append((f"the figure title {fig._suptitle.get_text()!r}", fig._suptitle))
+    texts = [(n, t.get_window_extent(r)) for n, t in texts if t.get_visible() and t.get_text().strip()]
+    for ax in fig.axes:   # the tick labels as drawn: an axis' tight box holds only the ticks in view
+        for axis in (ax.xaxis, ax.yaxis):
+            b = axis.get_tightbbox(r)
+            if b is not None and b.width > 0: texts.append((f"the {axis.axis_name} tick labels of {name(ax)}", b))
+    out += [f"{n} is cut off at the canvas' edge" for n, b in texts if not within(b, W)]
+    boxes = [(n, l.get_window_extent(r), ax) for n, l, ax in legends]
+    for i, (n, b, own) in enumerate(boxes):
+        if not within(b, W): out.append(f"{n} is cut off at the canvas' edge")
+        for ax in fig.axes:   # a legend inside its own axes is where legends go; anywhere else on an axes, it hides data
+            if overlap(b, ax.bbox) and not (ax is own and within(b, ax.bbox)): out.append(f"{n} overlaps the axes {name(ax)}")
+        out += [f"{n} overlaps {m}" for m, c, _ in boxes[i + 1:] if overlap(b, c)]
+        out += [f"{n} overlaps {m}" for m, c in texts if not m.startswith(n) and overlap(b, c)]
+    heads = [(n, b) for n, b in texts if n.startswith(("the title", "the figure t"))]
+    out += [f"{n} overlaps {m}" for i, (n, b) in enumerate(heads) for m, c in heads[i + 1:] if overlap(b, c)]
+    return out
