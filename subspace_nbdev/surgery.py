@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 import torch_pruning as tp
-from .hooks import dtype_hint
+from .hooks import dtype_hint, call_on_examples
 from .layouts import layout_of, custom_pruners, weighted_types, _keep_first_
 from torch_pruning import ops as tp_ops
 from torch_pruning.dependency.index_mapping import _SliceIndexMapping
@@ -33,12 +33,6 @@ class IgnoredLayersTypeError(ModelInputError, TypeError):
     "`ignored_layers` is not a list of modules."
 class UnknownModuleClassError(ValueError):
     "A \"class\" cut record names a class that `register_module_class` did not register (its module is not imported)."
-
-def _forward(model:nn.Module, example_inputs):
-    "Call `model` on `example_inputs` (a tensor, a tuple/list of positional inputs, or a dict of keyword inputs)."
-    if isinstance(example_inputs, dict): return model(**example_inputs)
-    if isinstance(example_inputs, (tuple, list)): return model(*example_inputs)
-    return model(example_inputs)
 
 def _tensors(x) -> list:
     "The tensors in a nest of tuples, lists and dicts (model inputs or outputs); anything else is skipped."
@@ -205,7 +199,7 @@ def _trace(model:nn.Module, example_inputs) -> tuple:
         if m not in rec.calls: rec.order.append(m)
         rec.calls[m] = rec.calls.get(m, 0) + 1
     def _fwd(m, x):  # Torch-Pruning's default tries model(*x) first, which drops the batch dimension of a batch of one
-        out = _tensors(_forward(m, x))   # tensors only: a Hugging Face output also holds a key/value cache object
+        out = _tensors(call_on_examples(m, x))   # tensors only: a Hugging Face output also holds a key/value cache object
         rec.out_shapes = [tuple(t.shape) for t in out]; return out
     try:
         for m in model.modules():
@@ -517,7 +511,7 @@ def _probe_run(model:nn.Module, example_inputs, groups:list, out_shapes:list) ->
         if state["all"] and not gaps: break
         calls.clear()
         try:
-            with torch.no_grad(): out = _forward(cp, example_inputs)
+            with torch.no_grad(): out = call_on_examples(cp, example_inputs)
         except Exception as e:
             where = f"'{names[stack[-1]]}'" if stack and names[stack[-1]] else type(model).__name__
             return f"makes {where}'s forward fail ({_short(e)})", bad
@@ -651,7 +645,7 @@ def _layer_shapes(model:nn.Module, example_inputs) -> _Rows:
     was = model.training
     try:
         model.eval()
-        with _count_attention(model, rows): _forward(model, example_inputs)
+        with _count_attention(model, rows): call_on_examples(model, example_inputs)
     finally:
         for h in hooks: h.remove()
         model.train(was)
