@@ -252,6 +252,7 @@ class ChannelGroup:
     members:list = field(default_factory=list)   # channel-wise layers (depthwise convs): cut with the group, never read it
     conv_groups:int = 1                          # a grouped conv's blocks: n // conv_groups consecutive channels each, equal cuts
     ops:list = field(default_factory=list)       # operations between producers and consumers: (autograd name, ' after <module>')
+    params:list = field(default_factory=list)    # per-channel parameters outside any layer (a scale h * s, shape (1, n, 1, 1)): cut with the group
 
     @property
     def channels(self) -> dict:
@@ -262,6 +263,7 @@ class ChannelGroup:
         cons = ", ".join(f"{c}" + (f"[{self.n}x{self.taps[c]}]" if self.taps.get(c, 1) > 1 else "") for c in self.consumers)
         s = f"ChannelGroup({self.name!r}, n={self.n}, producers={self.producers}, bns={self.bns}, consumers=[{cons}]"
         if self.members: s += f", members={self.members}"
+        if self.params: s += f", params={self.params}"
         if self.conv_groups > 1: s += f", conv_groups={self.conv_groups}"
         return s + (")" if self.prunable else f", not prunable: {self.reason})")
 
@@ -285,6 +287,11 @@ def _optype_name(node) -> str:
     "A readable name for a traced operation: the autograd function of an element-wise op, else its type."
     if node.type == tp_ops.OPTYPE.ELEMENTWISE and hasattr(node.grad_fn, "name"): return node.grad_fn.name().rstrip("0123456789")
     return node.type.name
+
+def _channel_vector(p) -> int|None:
+    "The length of a parameter with exactly one dimension longer than 1 (a per-channel scale or shift, (1, n, 1, 1)), else None."
+    long = [s for s in p.shape if s > 1] if isinstance(p, torch.Tensor) else []
+    return long[0] if len(long) == 1 else None
 
 def _slices_channels(dep) -> bool:
     "Whether Torch-Pruning maps channel indices through this slice (it slices the channel dimension), not a crop or stride of positions."
@@ -344,6 +351,7 @@ def _classify(DG, tpgroup, names:dict, ignored:set, residual:bool) -> ChannelGro
                 if _is_gate(node): gates.add(node)
                 else: coupled.append(_optype_name(node))
         elif _member(g, node, names): pass   # a depthwise conv: channel-wise, like a BN
+        elif t == tp_ops.OPTYPE.PARAMETER and _channel_vector(m) == n: g.params.append(DG._param_to_name[m])   # h * s + b: like a BN
         elif t == tp_ops.OPTYPE.OUTPUT: pass
         elif t == tp_ops.OPTYPE.SLICE and _slices_channels(dep):
             problems.append(f"a slice of the channels ({_op_name(node)}{_near(node, names)}) reads some channels and drops others: "
@@ -451,6 +459,13 @@ def _narrow_(m:nn.Module, kind:str, k:int, channels:int|None=None):
     if lay is None: _keep_first_(m, kind, k)
     else: lay.narrow_(m, kind, k)
 
+def _narrow_vector_(model:nn.Module, name:str, k:int):
+    "Keep the first `k` entries of the per-channel parameter `name` (a view, no copy) of `model`."
+    owner, _, attr = name.rpartition(".")
+    m = model.get_submodule(owner); p = m._parameters[attr]
+    dim = next(i for i, s in enumerate(p.shape) if s > 1)
+    m._parameters[attr] = nn.Parameter(p.detach().narrow(dim, 0, k), requires_grad=False)
+
 def _short(e:Exception) -> str: return f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
 
 _MOVERS = {"Permute": "a permute", "Transpose": "a transpose", "PixelShuffle": "a pixel shuffle", "PixelUnshuffle": "a pixel unshuffle",
@@ -498,6 +513,7 @@ def _probe_run(model:nn.Module, example_inputs, groups:list, out_shapes:list) ->
     for g in groups:
         for p in g.producers: _narrow_(mods[p], "out", g.n - g.conv_groups); mods[p].register_forward_hook(functools.partial(nan_out, g=g))
         for b in g.bns: _keep_first_(mods[b], "out", g.n - g.conv_groups)
+        for q in g.params: _narrow_vector_(cp, q, g.n - g.conv_groups)
         for w in g.members: _narrow_(mods[w], "out", g.n - g.conv_groups); through.add(mods[w])
         for c in g.consumers:
             _narrow_(mods[c], "in", (g.n - g.conv_groups) * g.taps[c], g.channels[c]); expect.setdefault(mods[c], []).append((g, g.taps[c]))
@@ -685,7 +701,10 @@ class WidthCost:
         self.terms = []   # one per pruned layer: its layout, output rows, and the groups of its inputs and outputs
         self.macs_fixed = rows.attention   # attention products: no head is cut here, so a fixed term
         touched = set(out_of) | set(in_of) | {b for g in self.groups for b in g.bns}
-        self.params_fixed = sum(p.numel() for n_, m in mods.items() if n_ not in touched for p in m.parameters(recurse=False))
+        vectors = {q: i for i, g in enumerate(self.groups) for q in g.params}   # per-channel parameters: cut with their group
+        pnames = {id(p): n_ for n_, p in model.named_parameters()}
+        self.params_fixed = sum(p.numel() for n_, m in mods.items() if n_ not in touched for p in m.parameters(recurse=False)
+                                if pnames.get(id(p)) not in vectors)
         for name, m in mods.items():
             if name not in out_of and name not in in_of:
                 if m in rows: self.macs_fixed += _module_macs(m, rows[m])
@@ -696,7 +715,8 @@ class WidthCost:
                                    cin=lay.get_in_channels(m), gout=out_of.get(name), cout=lay.get_out_channels(m),
                                    gains_bias=(getattr(m, "bias", None) is None and gi is not None and name in self.groups[gi].consumers
                                                and self.groups[gi].bn_after.get(name) is None)))
-        self.bn_terms = [(i, 2 if mods[b].affine else 0) for i, g in enumerate(self.groups) for b in g.bns]
+        self.bn_terms = [(i, 2 if mods[b].affine else 0) for i, g in enumerate(self.groups) for b in g.bns] + \
+                        [(i, model.get_parameter(q).numel() // self.groups[i].n) for q, i in vectors.items()]
 
     def _widths(self, t, k):
         cin = t["cin"] if t["gin"] is None else k[t["gin"]] * t["taps"]
@@ -782,6 +802,9 @@ def remove_channels_(model:nn.Module,        # the model to cut, in place (the o
     cuts = []
     for dep, ix in tpg:
         m = dep.target.module
+        if dep.target.type == tp_ops.OPTYPE.PARAMETER and _channel_vector(m):   # replayed as a slice of the owner's tensor
+            owner, _, attr = DG._param_to_name[m].rpartition(".")
+            cuts.append((owner, "slice", [attr, next(i for i, s in enumerate(m.shape) if s > 1), *sorted(int(i) for i in ix)])); continue
         if isinstance(m, nn.Module) and m in names and any(True for _ in m.parameters(recurse=False)):
             cuts.append((names[m], "out" if DG.is_out_channel_pruning_fn(dep.handler) else "in", sorted(int(i) for i in ix)))
     with _own_cuts(tpg, DG): tpg.prune()
