@@ -477,6 +477,17 @@ def _movers(g:ChannelGroup) -> str:
     found = [f"{next(v for k, v in _MOVERS.items() if k in op)} ({op}{near})" for op, near in g.ops if any(k in op for k in _MOVERS)]
     return ", ".join(dict.fromkeys(found)) or "an operation that moves channels"
 
+def _fix(g:ChannelGroup, narrowing:bool) -> str:
+    "What to change, from the operations on `g`'s way to its readers and whether the narrowed network failed (else: a wrong layout)."
+    has = lambda *keys: any(k in op for op, _ in g.ops for k in keys)
+    tips = []
+    if narrowing and has("View", "Reshape"): tips.append("a fixed-size reshape or view there? Make it use -1 (keep channels in a dimension of their own)")
+    if has("PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "Index", "Gather", "Roll", "Flip") or (narrowing and has("Permute", "Transpose")):
+        tips.append("channels that move into other channels' places (shuffles, gathers, rolls or flips over channels) cannot be cut with a fold")
+    elif not narrowing: tips.append("flatten channel-major (undo a permute before flattening)")
+    tips = tips or ["a fixed-size reshape or view there? Make it use -1"]
+    return "; ".join(tips) + f"; or add {g.producers[0]} to ignored_layers"
+
 def _probe_run(model:nn.Module, example_inputs, groups:list, out_shapes:list) -> tuple[str|None, dict]:
     """Forward passes of one light copy, every group in `groups` narrowed by its last channel (per block): channel 0, then the last kept
     channel, set to NaN at the producers; and, only if some reader saw the NaN channel at part of its positions, a third pass with every
@@ -549,19 +560,16 @@ def _probe(model:nn.Module, example_inputs, groups:list, out_shapes:list):
     if why is None and not bad: return
     for g in cand:
         why, bad = _probe_run(model, example_inputs, [g], out_shapes)
-        p = g.producers[0]
         if why:
-            g.prunable, g.reason = False, (f"one channel fewer {why}, after {_movers(g)}: a fixed-size reshape or view there? Make it "
-                                           f"use -1 (keep channels in a dimension of their own); channels that move (shuffles, gathers over "
-                                           f"channels) cannot be cut with a fold: add {p} to ignored_layers")
+            g.prunable, g.reason = False, f"one channel fewer {why}, after {_movers(g)}: {_fix(g, narrowing=True)}"
         elif bad:
             j, reader, what = sorted(sum(bad.values(), []), key=str)[0]
             seen = (f"is seen in another input channel of {reader}" if what == "elsewhere" else
                     f"is missing from input channel {j} of {reader} at positions that other channels of the group fill")
             g.prunable, g.reason = (False,
                 f"channel {j} {seen}, after {_movers(g)}: another layout than compensation assumes (a conv reads channel j, or padding, "
-                "at every position of its input channel j; a flattened linear reads inputs j*taps to (j+1)*taps-1, as torch.flatten). "
-                f"Flatten channel-major (undo a permute before flattening), or add {p} to ignored_layers")
+                "at every position of its input channel j; a flattened linear reads inputs j*taps to (j+1)*taps-1, as torch.flatten): "
+                f"{_fix(g, narrowing=False)}")
 
 # %% ../nbs/05_surgery.ipynb #b71b3f08
 def find_groups(model:nn.Module,            # the network (left as it came: weights, hooks, train/eval modes)
