@@ -325,7 +325,9 @@ def _classify(DG, tpgroup, names:dict, ignored:set, residual:bool) -> ChannelGro
         dep, idxs = item.dep, item.idxs
         node, m = dep.target, dep.target.module
         t = node.type
-        if any(o.type == tp_ops.OPTYPE.OUTPUT for o in node.outputs) or t == tp_ops.OPTYPE.OUTPUT: output = True
+        reads = t in (tp_ops.OPTYPE.CONV, tp_ops.OPTYPE.LINEAR, tp_ops.OPTYPE.CUSTOMIZED) and not DG.is_out_channel_pruning_fn(dep.handler)
+        if t == tp_ops.OPTYPE.OUTPUT or (not reads and any(o.type == tp_ops.OPTYPE.OUTPUT for o in node.outputs)):
+            output = True   # the channels reach the output; a reader whose own output is the model's (logits, then a sigmoid) is fine
         if t in (tp_ops.OPTYPE.CONV, tp_ops.OPTYPE.LINEAR, tp_ops.OPTYPE.CUSTOMIZED):
             name = names[m]
             if DG.is_out_channel_pruning_fn(dep.handler):
