@@ -498,7 +498,7 @@ def _probe_run(model:nn.Module, example_inputs, groups:list, out_shapes:list) ->
     cp, bad, stack, expect, state = _light_copy(model).eval(), {}, [], {}, {}
     mods = dict(cp.named_modules()); names = {m: n for n, m in mods.items()}
     through = set()   # channel-wise members: channel j in, channel j out
-    gaps, pads, calls = [], {}, {}   # (reader, call, groups, channel, input positions the NaN missed); (reader, call) -> finite in pass 3
+    gaps, pads, calls = [], {}, {}   # (reader, call, its groups, input positions the NaN missed); (reader, call) -> finite in pass 3; calls per reader
     def nan_out(m, a, out, g):
         j, out = state["channel"](g), out.clone()
         (out if j is None else out.select(_channel_dim(m), j)).fill_(float("nan")); return out
