@@ -13,7 +13,7 @@ from .blocks import block_order, block_ldl, head_channels
 from .triangular import ldl
 from .allocation import cumulative_variance
 from .compensation import consumer_matrix
-from .hooks import batch_arguments, _eval_mode
+from .hooks import call_on_examples, _eval_mode
 from .surgery import apply_cuts_, WidthCost
 
 # %% auto #0
@@ -248,9 +248,8 @@ def unit_tokens(model:nn.Module, # the network
     for g in groups:
         hs.append(model.get_submodule(g.consumer).register_forward_pre_hook(hook(g.name), with_kwargs=True))
         hs.append(model.get_submodule(g.name).register_forward_pre_hook(hook("attn:" + g.name), with_kwargs=True))
-    args, kwargs = batch_arguments(example_inputs, 0)
     try:
-        with _eval_mode(model), torch.no_grad(), heads_visible(model, groups): model(*args, **kwargs)
+        with _eval_mode(model), torch.no_grad(), heads_visible(model, groups): call_on_examples(model, example_inputs)
     finally:
         for h in hs: h.remove()
     return {g.name: tuple(int(s) for s in seen.get(g.name, seen.get("attn:" + g.name, (0, 0)))) for g in groups}

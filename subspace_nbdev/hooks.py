@@ -13,8 +13,9 @@ from tqdm.auto import tqdm
 from .layouts import layout_of, channel_first_view
 
 # %% auto #0
-__all__ = ['BATCH_FORMS', 'TOKEN_MASK', 'ChannelStats', 'consumer_view', 'consumer_samples', 'BatchError', 'ForwardError',
-           'NonFiniteError', 'batch_arguments', 'dtype_hint', 'real_tokens', 'EmptyLoaderError', 'collect_stats']
+__all__ = ['BATCH_FORMS', 'EXAMPLE_FORMS', 'TOKEN_MASK', 'ChannelStats', 'consumer_view', 'consumer_samples', 'BatchError',
+           'ForwardError', 'NonFiniteError', 'batch_arguments', 'dtype_hint', 'example_arguments', 'call_on_examples',
+           'real_tokens', 'EmptyLoaderError', 'collect_stats']
 
 # %% ../nbs/00_hooks.ipynb #65c38ca1
 _BLOCK = 2**22       # float64 elements per Gram block on the CPU (32 MB): one 224x224 map of 64 channels is 3.2 M
@@ -234,6 +235,24 @@ def _forward_error(e:Exception, model:nn.Module, batch, args:tuple, kwargs:dict,
     hint = dtype_hint(model, [t for t in (*args, *kwargs.values()) if isinstance(t, Tensor)])
     return ForwardError(f"the model's forward raised on calibration batch {index} ({_form(batch)}): "
                         f"{type(e).__name__}: {e}.{hint} Supported batch forms: {BATCH_FORMS}.")
+
+# %% ../nbs/00_hooks.ipynb #44de36d9
+EXAMPLE_FORMS = ("a tensor x, called as model(x); a tuple or list of positional inputs, called as model(*example_inputs); "
+                 "or a dict of keyword inputs, called as model(**example_inputs)")
+
+def example_arguments(example_inputs, # inputs for one forward pass: a tensor, a tuple/list of positional inputs, or a dict of keyword inputs
+                     ) -> tuple[tuple, dict]: # the positional and keyword arguments of the model's forward
+    "How example inputs are called (`EXAMPLE_FORMS`): a tensor as model(x), a tuple or list as model(*x), a dict as model(**x)."
+    if isinstance(example_inputs, Mapping): return (), dict(example_inputs)
+    if isinstance(example_inputs, (tuple, list)): return tuple(example_inputs), {}
+    return (example_inputs,), {}
+
+def call_on_examples(model:nn.Module, # the network
+                     example_inputs,  # a tensor, a tuple/list of positional inputs, or a dict of keyword inputs
+                    ):
+    "`model`'s output on `example_inputs`, called as `example_arguments` says (every forward pass on example inputs goes through here)."
+    args, kwargs = example_arguments(example_inputs)
+    return model(*args, **kwargs)
 
 # %% ../nbs/00_hooks.ipynb #b3dd6680
 def _channel_dim(module:nn.Module, channels:int|None=None) -> int:

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 import torch_pruning as tp
-from .hooks import dtype_hint
+from .hooks import dtype_hint, call_on_examples
 from .layouts import layout_of, custom_pruners, weighted_types, _keep_first_
 from torch_pruning import ops as tp_ops
+from torch_pruning.dependency.index_mapping import _SliceIndexMapping
 from .layouts import _blocks_of
 
 # %% auto #0
@@ -32,12 +33,6 @@ class IgnoredLayersTypeError(ModelInputError, TypeError):
     "`ignored_layers` is not a list of modules."
 class UnknownModuleClassError(ValueError):
     "A \"class\" cut record names a class that `register_module_class` did not register (its module is not imported)."
-
-def _forward(model:nn.Module, example_inputs):
-    "Call `model` on `example_inputs` (a tensor, a tuple/list of positional inputs, or a dict of keyword inputs)."
-    if isinstance(example_inputs, dict): return model(**example_inputs)
-    if isinstance(example_inputs, (tuple, list)): return model(*example_inputs)
-    return model(example_inputs)
 
 def _tensors(x) -> list:
     "The tensors in a nest of tuples, lists and dicts (model inputs or outputs); anything else is skipped."
@@ -204,7 +199,7 @@ def _trace(model:nn.Module, example_inputs) -> tuple:
         if m not in rec.calls: rec.order.append(m)
         rec.calls[m] = rec.calls.get(m, 0) + 1
     def _fwd(m, x):  # Torch-Pruning's default tries model(*x) first, which drops the batch dimension of a batch of one
-        out = _tensors(_forward(m, x))   # tensors only: a Hugging Face output also holds a key/value cache object
+        out = _tensors(call_on_examples(m, x))   # tensors only: a Hugging Face output also holds a key/value cache object
         rec.out_shapes = [tuple(t.shape) for t in out]; return out
     try:
         for m in model.modules():
@@ -256,6 +251,8 @@ class ChannelGroup:
     reason:str = ""                              # why the group is not prunable
     members:list = field(default_factory=list)   # channel-wise layers (depthwise convs): cut with the group, never read it
     conv_groups:int = 1                          # a grouped conv's blocks: n // conv_groups consecutive channels each, equal cuts
+    ops:list = field(default_factory=list)       # operations between producers and consumers: (autograd name, ' after <module>')
+    params:list = field(default_factory=list)    # per-channel parameters outside any layer (a scale h * s, shape (1, n, 1, 1)): cut with the group
 
     @property
     def channels(self) -> dict:
@@ -266,6 +263,7 @@ class ChannelGroup:
         cons = ", ".join(f"{c}" + (f"[{self.n}x{self.taps[c]}]" if self.taps.get(c, 1) > 1 else "") for c in self.consumers)
         s = f"ChannelGroup({self.name!r}, n={self.n}, producers={self.producers}, bns={self.bns}, consumers=[{cons}]"
         if self.members: s += f", members={self.members}"
+        if self.params: s += f", params={self.params}"
         if self.conv_groups > 1: s += f", conv_groups={self.conv_groups}"
         return s + (")" if self.prunable else f", not prunable: {self.reason})")
 
@@ -290,6 +288,24 @@ def _optype_name(node) -> str:
     if node.type == tp_ops.OPTYPE.ELEMENTWISE and hasattr(node.grad_fn, "name"): return node.grad_fn.name().rstrip("0123456789")
     return node.type.name
 
+def _channel_vector(p) -> int|None:
+    "The length of a parameter with exactly one dimension longer than 1 (a per-channel scale or shift, (1, n, 1, 1)), else None."
+    long = [s for s in p.shape if s > 1] if isinstance(p, torch.Tensor) else []
+    return long[0] if len(long) == 1 else None
+
+def _slices_channels(dep) -> bool:
+    "Whether Torch-Pruning maps channel indices through this slice (it slices the channel dimension), not a crop or stride of positions."
+    fn = dep.index_mapping[0]
+    return isinstance(getattr(fn, "fn", fn), _SliceIndexMapping)
+
+def _is_param_op(node, names:dict) -> bool:
+    "A traced operation on parameters only (a linear layer's transposed weight): no activation passes it."
+    return not any(_carries_activations(i, names) for i in node.inputs)
+
+def _op_name(node) -> str:
+    "The autograd name of a traced operation (`SliceBackward0`), else its type."
+    return node.grad_fn.name() if hasattr(node.grad_fn, "name") else _optype_name(node)
+
 def _carries_activations(node, names:dict) -> bool:
     "Whether `node`'s value depends on some layer's output (a module in `names`), not only on parameters (a layer's own weight)."
     stack, seen = [node], set()
@@ -309,7 +325,9 @@ def _classify(DG, tpgroup, names:dict, ignored:set, residual:bool) -> ChannelGro
         dep, idxs = item.dep, item.idxs
         node, m = dep.target, dep.target.module
         t = node.type
-        if any(o.type == tp_ops.OPTYPE.OUTPUT for o in node.outputs) or t == tp_ops.OPTYPE.OUTPUT: output = True
+        reads = t in (tp_ops.OPTYPE.CONV, tp_ops.OPTYPE.LINEAR, tp_ops.OPTYPE.CUSTOMIZED) and not DG.is_out_channel_pruning_fn(dep.handler)
+        if t == tp_ops.OPTYPE.OUTPUT or (not reads and any(o.type == tp_ops.OPTYPE.OUTPUT for o in node.outputs)):
+            output = True   # the channels reach the output; a reader whose own output is the model's (logits, then a sigmoid) is fine
         if t in (tp_ops.OPTYPE.CONV, tp_ops.OPTYPE.LINEAR, tp_ops.OPTYPE.CUSTOMIZED):
             name = names[m]
             if DG.is_out_channel_pruning_fn(dep.handler):
@@ -335,8 +353,15 @@ def _classify(DG, tpgroup, names:dict, ignored:set, residual:bool) -> ChannelGro
                 if _is_gate(node): gates.add(node)
                 else: coupled.append(_optype_name(node))
         elif _member(g, node, names): pass   # a depthwise conv: channel-wise, like a BN
-        elif t in (tp_ops.OPTYPE.RESHAPE, tp_ops.OPTYPE.OUTPUT): pass
+        elif t == tp_ops.OPTYPE.PARAMETER and _channel_vector(m) == n: g.params.append(DG._param_to_name[m])   # h * s + b: like a BN
+        elif t == tp_ops.OPTYPE.OUTPUT: pass
+        elif t == tp_ops.OPTYPE.SLICE and _slices_channels(dep):
+            problems.append(f"a slice of the channels ({_op_name(node)}{_near(node, names)}) reads some channels and drops others: "
+                            f"prune the producer's channels instead, or add {names.get(tpgroup[0].dep.target.module, '?')} to ignored_layers")
+        elif t in (tp_ops.OPTYPE.RESHAPE, tp_ops.OPTYPE.SLICE): pass   # a spatial crop or stride; a flatten: the probes check the layout
         else: ops.setdefault(_optype_name(node), []).append(names.get(m, type(m).__name__))
+        if t in (tp_ops.OPTYPE.ELEMENTWISE, tp_ops.OPTYPE.RESHAPE, tp_ops.OPTYPE.SLICE) and not _is_param_op(node, names):
+            g.ops.append((_op_name(node), _near(node, names)))
     if ops:   # one entry per kind of operation, so that a transformer's 25 LayerNorms read as one reason
         problems.append("unsupported operation" + ("s " if len(ops) > 1 else " ") + ", ".join(
             f"{o} ({ms[0]})" if len(ms) == 1 else f"{o} x{len(ms)} ({ms[0]}, ...)" for o, ms in ops.items()))
@@ -436,33 +461,72 @@ def _narrow_(m:nn.Module, kind:str, k:int, channels:int|None=None):
     if lay is None: _keep_first_(m, kind, k)
     else: lay.narrow_(m, kind, k)
 
+def _narrow_vector_(model:nn.Module, name:str, k:int):
+    "Keep the first `k` entries of the per-channel parameter `name` (a view, no copy) of `model`."
+    owner, _, attr = name.rpartition(".")
+    m = model.get_submodule(owner); p = m._parameters[attr]
+    dim = next(i for i, s in enumerate(p.shape) if s > 1)
+    m._parameters[attr] = nn.Parameter(p.detach().narrow(dim, 0, k), requires_grad=False)
+
 def _short(e:Exception) -> str: return f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
 
+_MOVERS = {"Permute": "a permute", "Transpose": "a transpose", "PixelShuffle": "a pixel shuffle", "PixelUnshuffle": "a pixel unshuffle",
+           "ChannelShuffle": "a channel shuffle", "IndexSelect": "an index_select", "Index": "an indexing", "Gather": "a gather",
+           "Flip": "a flip", "Roll": "a roll", "View": "a view", "Reshape": "a reshape"}
+
+def _movers(g:ChannelGroup) -> str:
+    "The operations between `g`'s producers and readers that can move channels (a permute, shuffle, gather, view), named with where they are."
+    found = [f"{next(v for k, v in _MOVERS.items() if k in op)} ({op}{near})" for op, near in g.ops if any(k in op for k in _MOVERS)]
+    return ", ".join(dict.fromkeys(found)) or "an operation that moves channels"
+
+def _fix(g:ChannelGroup, narrowing:bool) -> str:
+    "What to change, from the operations on `g`'s way to its readers and whether the narrowed network failed (else: a wrong layout)."
+    has = lambda *keys: any(k in op for op, _ in g.ops for k in keys)
+    tips = []
+    if narrowing and has("View", "Reshape"): tips.append("a fixed-size reshape or view there? Make it use -1 (keep channels in a dimension of their own)")
+    if has("PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "Index", "Gather", "Roll", "Flip") or (narrowing and has("Permute", "Transpose")):
+        tips.append("channels that move into other channels' places (shuffles, gathers, rolls or flips over channels) cannot be cut with a fold")
+    elif not narrowing: tips.append("flatten channel-major (undo a permute before flattening)")
+    tips = tips or ["a fixed-size reshape or view there? Make it use -1"]
+    return "; ".join(tips) + f"; or add {g.producers[0]} to ignored_layers"
+
 def _probe_run(model:nn.Module, example_inputs, groups:list, out_shapes:list) -> tuple[str|None, dict]:
-    """Two forward passes of one light copy, every group in `groups` narrowed by its last channel (per block), and channel 0, then its
-    last kept channel, set to NaN: (why the narrowed network fails or None, {group name: [(channel, reader)] that saw it elsewhere})."""
+    """Forward passes of one light copy, every group in `groups` narrowed by its last channel (per block): channel 0, then the last kept
+    channel, set to NaN at the producers; and, only if some reader saw the NaN channel at part of its positions, a third pass with every
+    kept channel NaN, whose finite positions are the readers' padding: (why the narrowed network fails or None, {group name: [(channel,
+    reader, "elsewhere" | "gap")]}: a NaN channel seen in another input channel, or missing where the group does reach)."""
     cp, bad, stack, expect, state = _light_copy(model).eval(), {}, [], {}, {}
     mods = dict(cp.named_modules()); names = {m: n for n, m in mods.items()}
     through = set()   # channel-wise members: channel j in, channel j out
+    gaps, pads, calls = [], {}, {}   # (reader, call, its groups, input positions the NaN missed); (reader, call) -> finite in pass 3; calls per reader
     def nan_out(m, a, out, g):
-        out = out.clone(); out.select(_channel_dim(m), state["channel"](g)).fill_(float("nan")); return out
+        j, out = state["channel"](g), out.clone()
+        (out if j is None else out.select(_channel_dim(m), j)).fill_(float("nan")); return out
     def check(m, args):
         x = args[0] if args else None
         if m in through or not isinstance(x, torch.Tensor) or not x.is_floating_point(): return None
+        call = calls[m] = calls.get(m, 0) + 1
         isnan = x.isnan()
         if m not in expect and not isnan.any(): return None   # the common case, one pass over the input
-        nan = isnan.movedim(_channel_dim(m), 0).flatten(1)
-        full, some = nan.all(1), nan.any(1)
-        want = torch.zeros_like(full)
-        for g, taps in expect.get(m, []): j = state["channel"](g); want[j * taps:(j + 1) * taps] = True
-        if not (full[want].all() and not some[~want].any()):   # a missed, extra or moved NaN column
-            for g in ([g for g, _ in expect[m]] if m in expect else [None]):
-                bad.setdefault(getattr(g, "name", None), []).append((state["channel"](g) if g else None, names[m]))
+        nan = isnan.movedim(_channel_dim(m), 0).flatten(1)    # (input channels or features, positions)
+        want = torch.zeros(nan.shape[0], dtype=torch.bool, device=nan.device)
+        for g, taps in expect.get(m, []):
+            j = state["channel"](g)
+            if j is None: want[:(g.n - g.conv_groups) * taps] = True
+            else: want[j * taps:(j + 1) * taps] = True
+        gs = [g for g, _ in expect.get(m, [])] or [None]
+        if nan[~want].any():   # a NaN channel reached another input channel (or a reader the graph does not know)
+            for g in gs: bad.setdefault(getattr(g, "name", None), []).append((state["channel"](g) if g else None, names[m], "elsewhere"))
+        if state["all"]: pads[(m, call)] = ~nan
+        else:
+            gap = want[:, None] & ~nan
+            if gap.any(): gaps.append((m, call, gs, gap))
         # the channels end at their consumers: cleaned, they cannot reach the readers of other groups
-        return (torch.where(isnan, torch.zeros_like(x), x), *args[1:]) if some.any() else None
+        return (torch.where(isnan, torch.zeros_like(x), x), *args[1:]) if isnan.any() else None
     for g in groups:
         for p in g.producers: _narrow_(mods[p], "out", g.n - g.conv_groups); mods[p].register_forward_hook(functools.partial(nan_out, g=g))
         for b in g.bns: _keep_first_(mods[b], "out", g.n - g.conv_groups)
+        for q in g.params: _narrow_vector_(cp, q, g.n - g.conv_groups)
         for w in g.members: _narrow_(mods[w], "out", g.n - g.conv_groups); through.add(mods[w])
         for c in g.consumers:
             _narrow_(mods[c], "in", (g.n - g.conv_groups) * g.taps[c], g.channels[c]); expect.setdefault(mods[c], []).append((g, g.taps[c]))
@@ -470,14 +534,22 @@ def _probe_run(model:nn.Module, example_inputs, groups:list, out_shapes:list) ->
         if _weighted(m): m.register_forward_pre_hook(check)
         m.register_forward_pre_hook(lambda m, a: stack.append(m) and None)  # which forward raises: the innermost running
         m.register_forward_hook(lambda m, a, o: stack.pop() and None)
-    for state["channel"] in (lambda g: 0, lambda g: g.n - g.conv_groups - 1):  # first and last kept: a permutation moves at least one
+    passes = [lambda g: 0, lambda g: g.n - g.conv_groups - 1]   # first and last kept: a permutation moves at least one
+    for state["channel"] in passes + [lambda g: None]:          # None: every kept channel, run only where a reader saw gaps
+        state["all"] = state["channel"](groups[0]) is None
+        if state["all"] and not gaps: break
+        calls.clear()
         try:
-            with torch.no_grad(): out = _forward(cp, example_inputs)
+            with torch.no_grad(): out = call_on_examples(cp, example_inputs)
         except Exception as e:
             where = f"'{names[stack[-1]]}'" if stack and names[stack[-1]] else type(model).__name__
             return f"makes {where}'s forward fail ({_short(e)})", bad
         shapes = [tuple(t.shape) for t in _tensors(out)]
         if shapes != out_shapes: return f"changes the output shapes from {out_shapes} to {shapes}", bad
+    for m, call, gs, gap in gaps:   # a position the NaN channel missed must be padding: finite with every channel of the group NaN
+        pad = pads.get((m, call))
+        if pad is None or pad.shape != gap.shape or (gap & ~pad).any():
+            for g in gs: bad.setdefault(getattr(g, "name", None), []).append((int(gap.any(1).nonzero()[0]) // max(g.taps[names[m]], 1) if g else None, names[m], "gap"))
     return None, bad
 
 def _probe(model:nn.Module, example_inputs, groups:list, out_shapes:list):
@@ -491,14 +563,15 @@ def _probe(model:nn.Module, example_inputs, groups:list, out_shapes:list):
     for g in cand:
         why, bad = _probe_run(model, example_inputs, [g], out_shapes)
         if why:
-            g.prunable, g.reason = False, (f"one channel fewer {why}: a fixed-size reshape or view there? Make it use -1, "
-                                           f"or add {g.producers[0]} to ignored_layers")
+            g.prunable, g.reason = False, f"one channel fewer {why}, after {_movers(g)}: {_fix(g, narrowing=True)}"
         elif bad:
-            j, reader = sorted(sum(bad.values(), []), key=str)[0]
+            j, reader, what = sorted(sum(bad.values(), []), key=str)[0]
+            seen = (f"is seen in another input channel of {reader}" if what == "elsewhere" else
+                    f"is missing from input channel {j} of {reader} at positions that other channels of the group fill")
             g.prunable, g.reason = (False,
-                f"channel {j} reaches {reader} in another layout than compensation assumes (a conv reads channel j at every "
-                "position, a flattened linear reads inputs j*taps to (j+1)*taps-1, as torch.flatten): a permute before a "
-                f"flatten? Flatten channel-major, or add {g.producers[0]} to ignored_layers")
+                f"channel {j} {seen}, after {_movers(g)}: another layout than compensation assumes (a conv reads channel j, or padding, "
+                "at every position of its input channel j; a flattened linear reads inputs j*taps to (j+1)*taps-1, as torch.flatten): "
+                f"{_fix(g, narrowing=False)}")
 
 # %% ../nbs/05_surgery.ipynb #b71b3f08
 def find_groups(model:nn.Module,            # the network (left as it came: weights, hooks, train/eval modes)
@@ -598,7 +671,7 @@ def _layer_shapes(model:nn.Module, example_inputs) -> _Rows:
     was = model.training
     try:
         model.eval()
-        with _count_attention(model, rows): _forward(model, example_inputs)
+        with _count_attention(model, rows): call_on_examples(model, example_inputs)
     finally:
         for h in hooks: h.remove()
         model.train(was)
@@ -638,7 +711,10 @@ class WidthCost:
         self.terms = []   # one per pruned layer: its layout, output rows, and the groups of its inputs and outputs
         self.macs_fixed = rows.attention   # attention products: no head is cut here, so a fixed term
         touched = set(out_of) | set(in_of) | {b for g in self.groups for b in g.bns}
-        self.params_fixed = sum(p.numel() for n_, m in mods.items() if n_ not in touched for p in m.parameters(recurse=False))
+        vectors = {q: i for i, g in enumerate(self.groups) for q in g.params}   # per-channel parameters: cut with their group
+        pnames = {id(p): n_ for n_, p in model.named_parameters()}
+        self.params_fixed = sum(p.numel() for n_, m in mods.items() if n_ not in touched for p in m.parameters(recurse=False)
+                                if pnames.get(id(p)) not in vectors)
         for name, m in mods.items():
             if name not in out_of and name not in in_of:
                 if m in rows: self.macs_fixed += _module_macs(m, rows[m])
@@ -649,7 +725,8 @@ class WidthCost:
                                    cin=lay.get_in_channels(m), gout=out_of.get(name), cout=lay.get_out_channels(m),
                                    gains_bias=(getattr(m, "bias", None) is None and gi is not None and name in self.groups[gi].consumers
                                                and self.groups[gi].bn_after.get(name) is None)))
-        self.bn_terms = [(i, 2 if mods[b].affine else 0) for i, g in enumerate(self.groups) for b in g.bns]
+        self.bn_terms = [(i, 2 if mods[b].affine else 0) for i, g in enumerate(self.groups) for b in g.bns] + \
+                        [(i, model.get_parameter(q).numel() // self.groups[i].n) for q, i in vectors.items()]
 
     def _widths(self, t, k):
         cin = t["cin"] if t["gin"] is None else k[t["gin"]] * t["taps"]
@@ -735,6 +812,9 @@ def remove_channels_(model:nn.Module,        # the model to cut, in place (the o
     cuts = []
     for dep, ix in tpg:
         m = dep.target.module
+        if dep.target.type == tp_ops.OPTYPE.PARAMETER and _channel_vector(m):   # replayed as a slice of the owner's tensor
+            owner, _, attr = DG._param_to_name[m].rpartition(".")
+            cuts.append((owner, "slice", [attr, next(i for i, s in enumerate(m.shape) if s > 1), *sorted(int(i) for i in ix)])); continue
         if isinstance(m, nn.Module) and m in names and any(True for _ in m.parameters(recurse=False)):
             cuts.append((names[m], "out" if DG.is_out_channel_pruning_fn(dep.handler) else "in", sorted(int(i) for i in ix)))
     with _own_cuts(tpg, DG): tpg.prune()
