@@ -4,7 +4,7 @@
 
 # %% ../../nbs/experiments/09_imagenet.ipynb #de9cc3a3
 from __future__ import annotations
-import json, math, os, socket, sys, time
+import json, math, os, socket, sys, time, warnings
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,7 +12,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from .data import imagenet_folder, imagenet_transforms, calibration_subset, dataloader
-from ..pruner import SubspacePruner, save_pruned, load_pruned, ALLOCATIONS
+from ..pruner import SubspacePruner, save_pruned, load_pruned, ALLOCATIONS, CalibrationWarning
 from ..ordering import ORDERINGS, get_ordering, UnknownNameError
 from ..allocation import get_allocation
 from ..surgery import count_macs
@@ -272,7 +272,9 @@ def calibration_cost(model:nn.Module, # the unpruned network (moved to `device`)
         for b in batches: model(b)
     _sync(device); forward_s = time.perf_counter() - t
     with _autocast(device, amp):
-        pruner.calibrate(batches[:1], max_samples=None, progress=False)  # warm-up (same kernels, allocations)
+        with warnings.catch_warnings():   # the warm-up sees one batch: its scarce-data notes are not the run's
+            warnings.simplefilter("ignore", CalibrationWarning)
+            pruner.calibrate(batches[:1], max_samples=None, progress=False)  # warm-up (same kernels, allocations)
         _sync(device); t = time.perf_counter()
         pruner.calibrate(batches, max_samples=None, progress=False)
         _sync(device); calibrate_s = time.perf_counter() - t
