@@ -6,7 +6,12 @@ __version__ = "0.1.0"
 # %% auto #0
 __all__ = ['SubspacePruner', 'PruneReport', 'save_pruned', 'load_pruned', 'Layout', 'register_layout', 'Ordering', 'OrderContext',
            'register_ordering', 'Allocation', 'register_allocation', 'HeadLayout', 'register_head_layout',
-           'BudgetError', 'UnreachableBudgetError', 'TraceError', 'select_pruned', 'Selection']
+           'select_pruned', 'Selection', 'CalibrationWarning', 'SNPError', 'BudgetError', 'UnreachableBudgetError',
+           'CountError', 'ModelChangedError', 'BatchError', 'ForwardError', 'NonFiniteError', 'EmptyLoaderError',
+           'LayoutError', 'UnknownNameError', 'DuplicateNameError', 'NeedsBudgetError', 'MissingErrorWeightsError',
+           'BlockSizeError', 'TraceError', 'GraphTooLargeError', 'ModelInputError', 'IgnoredLayersTypeError',
+           'UnknownModuleClassError', 'HeadError', 'HeadOrderingError', 'AttentionConfigError', 'CalibrationError',
+           'SelectionError']
 
 # %% ../nbs/00_package.ipynb #1b3652b4
 from .pruner import SubspacePruner, PruneReport, save_pruned, load_pruned
@@ -15,9 +20,25 @@ from .ordering import Ordering, OrderContext, register_ordering
 from .allocation import Allocation, register_allocation
 from .heads import HeadLayout, register_head_layout
 from . import torchvision_attention   # registers the head layouts of nn.MultiheadAttention and Swin
-from .checks import BudgetError, UnreachableBudgetError
-from .surgery import TraceError
+from .errors import SNPError
+from .checks import BudgetError, UnreachableBudgetError, CountError, ModelChangedError
+from .hooks import BatchError, ForwardError, NonFiniteError, EmptyLoaderError
+from .layouts import LayoutError
+from .ordering import UnknownNameError, DuplicateNameError
+from .allocation import NeedsBudgetError, MissingErrorWeightsError
+from .blocks import BlockSizeError
+from .surgery import TraceError, GraphTooLargeError, ModelInputError, IgnoredLayersTypeError, UnknownModuleClassError
+from .heads import HeadError, HeadOrderingError
+from .torchvision_attention import AttentionConfigError
+from .pruner import CalibrationError, CalibrationWarning
+from .selection import SelectionError
 from .selection import select_pruned, Selection
 _all_ = ["SubspacePruner", "PruneReport", "save_pruned", "load_pruned", "Layout", "register_layout",
          "Ordering", "OrderContext", "register_ordering", "Allocation", "register_allocation", "HeadLayout", "register_head_layout",
-         "BudgetError", "UnreachableBudgetError", "TraceError", "select_pruned", "Selection"]
+         "select_pruned", "Selection", "CalibrationWarning",
+         # every error the package raises, all subclasses of SNPError (tested below)
+         "SNPError", "BudgetError", "UnreachableBudgetError", "CountError", "ModelChangedError", "BatchError", "ForwardError",
+         "NonFiniteError", "EmptyLoaderError", "LayoutError", "UnknownNameError", "DuplicateNameError", "NeedsBudgetError",
+         "MissingErrorWeightsError", "BlockSizeError", "TraceError", "GraphTooLargeError", "ModelInputError",
+         "IgnoredLayersTypeError", "UnknownModuleClassError", "HeadError", "HeadOrderingError", "AttentionConfigError",
+         "CalibrationError", "SelectionError"]

@@ -11,6 +11,7 @@ import torch
 from torch import Tensor
 from .checks import UnreachableBudgetError
 from .ordering import Registry
+from .errors import SNPError
 
 # %% auto #0
 __all__ = ['ALLOCATIONS', 'cumulative_variance', 'BudgetSearch', 'NeedsBudgetError', 'Allocation', 'register_allocation',
@@ -84,7 +85,7 @@ class BudgetSearch(_Record):
     next:float|None           # its cost, > target
     full:float|None = None    # the unpruned cost (set by the pruner)
 
-class NeedsBudgetError(ValueError):
+class NeedsBudgetError(SNPError, ValueError):
     "An allocation that only prunes to a budget was given a threshold."
 
 @dataclass(eq=False)
@@ -245,7 +246,7 @@ register_allocation(CostAllocation("cost", "cost-aware (variance per MAC)", "C4"
 
 
 # %% ../nbs/03_allocation.ipynb #7f02ab55
-class MissingErrorWeightsError(ValueError):
+class MissingErrorWeightsError(SNPError, ValueError):
     "An output-error allocation was given factors without per-consumer error weights."
 
 def output_errors(f, # one group's factors: `.e` maps consumer -> (d_c, e_c), in node order

@@ -9,13 +9,14 @@ from torch import Tensor
 from .triangular import ldl, _check_cov
 from .ordering import _ridged_inverse, _eig_range, _descending
 from .allocation import cumulative_variance
+from .errors import SNPError
 
 # %% auto #0
 __all__ = ['BLOCK_ORDERINGS', 'BlockSizeError', 'head_channels', 'block_ldl', 'block_zca_scores', 'block_partial_scores',
            'block_order', 'head_cumulative_variance']
 
 # %% ../nbs/02b_blocks.ipynb #9b62e076
-class BlockSizeError(ValueError):
+class BlockSizeError(SNPError, ValueError):
     "The covariance's size is not a whole number of heads of the given block size."
 
 def _check_b(n:int, b) -> int:

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn, Tensor
 from .hooks import ChannelStats
+from .errors import SNPError
 
 # %% auto #0
 __all__ = ['DEGENERATE_KINDS', 'BudgetError', 'UnreachableBudgetError', 'check_budget', 'check_threshold', 'CountError',
@@ -18,7 +19,7 @@ __all__ = ['DEGENERATE_KINDS', 'BudgetError', 'UnreachableBudgetError', 'check_b
            'check_unchanged']
 
 # %% ../nbs/05b_checks.ipynb #8f8f67e0
-class BudgetError(ValueError):
+class BudgetError(SNPError, ValueError):
     "A budget (macs=, params=) outside (0, 1] or a threshold outside [0, 1], or not a real number."
 
 class UnreachableBudgetError(BudgetError):
@@ -65,7 +66,7 @@ def check_threshold(value, # a cumulative-variance threshold: int, float, NumPy 
     return _real(value)
 
 # %% ../nbs/05b_checks.ipynb #ec0f8e50
-class CountError(ValueError):
+class CountError(SNPError, ValueError):
     "A count (of images, epochs, workers, ...) that is not an integer, or below its minimum."
 
 def check_count(name:str, # the argument's name, for the message
@@ -143,7 +144,7 @@ def degenerate_groups(stats:dict[str, ChannelStats], # group (consumer) name -> 
     return {name: d for name, d in out.items() if d is not None}
 
 # %% ../nbs/05b_checks.ipynb #82044755
-class ModelChangedError(RuntimeError):
+class ModelChangedError(SNPError, RuntimeError):
     "The model's weights, buffers or structure changed since its statistics were collected."
 
 def model_fingerprint(model:nn.Module, # the model whose state is summarised

@@ -15,6 +15,7 @@ from .allocation import cumulative_variance
 from .compensation import consumer_matrix
 from .hooks import call_on_examples, _eval_mode
 from .surgery import apply_cuts_, WidthCost
+from .errors import SNPError
 
 # %% auto #0
 __all__ = ['HEAD_LAYOUTS', 'BLOCK_OF', 'HeadError', 'HeadOrderingError', 'HeadGroup', 'head_cuts', 'head_cost', 'HeadLayout',
@@ -23,10 +24,10 @@ __all__ = ['HEAD_LAYOUTS', 'BLOCK_OF', 'HeadError', 'HeadOrderingError', 'HeadGr
            'unit_params', 'UnitCost']
 
 # %% ../nbs/05e_heads.ipynb #633e25ee
-class HeadError(ValueError):
+class HeadError(SNPError, ValueError):
     "A head group or head budget the pruner cannot handle."
 
-class HeadOrderingError(ValueError):
+class HeadOrderingError(SNPError, ValueError):
     "An ordering with no block (attention-head) version was asked to order heads."
 
 @dataclass

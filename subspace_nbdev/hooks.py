@@ -11,6 +11,7 @@ import torch
 from torch import nn, Tensor
 from tqdm.auto import tqdm
 from .layouts import layout_of, channel_first_view
+from .errors import SNPError
 
 # %% auto #0
 __all__ = ['BATCH_FORMS', 'EXAMPLE_FORMS', 'TOKEN_MASK', 'ChannelStats', 'consumer_view', 'consumer_samples', 'BatchError',
@@ -139,13 +140,13 @@ def consumer_samples(module:nn.Module, # the consumer that reads the nodes
 BATCH_FORMS = ("a tensor x, called as model(x); a tuple or list (x, y, ...) whose first item is the input tensor x, "
                "called as model(x); or a dict of keyword tensors, called as model(**batch)")
 
-class BatchError(TypeError):
+class BatchError(SNPError, TypeError):
     "A calibration batch of a form that `collect_stats` cannot feed to a model."
 
-class ForwardError(RuntimeError):
+class ForwardError(SNPError, RuntimeError):
     "The model's forward raised on a calibration batch (the original exception is chained as `__cause__`)."
 
-class NonFiniteError(ValueError):
+class NonFiniteError(SNPError, ValueError):
     "NaN or inf in a calibration batch's inputs (`consumer` None) or, with finite inputs, at a consumer's input."
     def __init__(self, message:str, batch:int, consumer:str|None=None):
         super().__init__(message)
@@ -286,7 +287,7 @@ def real_tokens(x:Tensor, # a consumer's input
     return x[mask.to(x.device) != 0]
 
 # %% ../nbs/00_hooks.ipynb #d6021828
-class EmptyLoaderError(ValueError):
+class EmptyLoaderError(SNPError, ValueError):
     "The calibration loader yielded no samples."
 
 def collect_stats(model:nn.Module, # the network (statistics are taken on this, unpruned, model)

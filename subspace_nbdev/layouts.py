@@ -9,6 +9,7 @@ import torch
 from torch import nn, Tensor
 import torch_pruning as tp
 from torch_pruning.pruner.function import BasePruningFunc
+from .errors import SNPError
 
 # %% auto #0
 __all__ = ['LAYOUTS', 'Layout', 'LayoutError', 'register_layout', 'layout_of', 'get_layout', 'weighted_types', 'custom_pruners',
@@ -74,7 +75,7 @@ class Layout(BasePruningFunc):
 # %% ../nbs/00a_layouts.ipynb #09ee3a34
 LAYOUTS:list[Layout] = []   # newest first
 
-class LayoutError(TypeError):
+class LayoutError(SNPError, TypeError):
     "A module that no registered layout handles, where one is needed."
 
 def register_layout(layout:Layout, # an instance of a `Layout` subclass

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 import torch
 from torch import Tensor
+from .errors import SNPError
 
 # %% auto #0
 __all__ = ['ORDERINGS', 'UnknownNameError', 'DuplicateNameError', 'Registry', 'OrderContext', 'Ordering', 'register_ordering',
@@ -15,10 +16,10 @@ __all__ = ['ORDERINGS', 'UnknownNameError', 'DuplicateNameError', 'Registry', 'O
            'node_order']
 
 # %% ../nbs/02_ordering.ipynb #e75e06dc
-class UnknownNameError(ValueError):
+class UnknownNameError(SNPError, ValueError):
     "A name that is not in a registry (of orderings or allocations)."
 
-class DuplicateNameError(ValueError):
+class DuplicateNameError(SNPError, ValueError):
     "A second, different object registered under a name that is taken."
 
 def _origin(obj) -> tuple:

@@ -24,6 +24,7 @@ from .surgery import (ChannelGroup, find_groups, count_macs, WidthCost, trace_gr
 from .surgery import blockwise_cov, round_robin, _expand_ignored
 from .blocks import head_channels
 from .heads import heads_visible, find_heads, head_factors, block_ordering, UnitCost, HeadGroup
+from .errors import SNPError
 
 # %% auto #0
 __all__ = ['DAMPING', 'FAR_BELOW', 'PROBE', 'EXACT_TOL', 'SCARCE', 'GroupRow', 'PruneReport', 'SubspacePruner',
@@ -264,7 +265,7 @@ def _consumers(g:ChannelGroup, model:nn.Module) -> tuple[dict, dict]:
     return ({c: model.get_submodule(c) for c in g.consumers},
             {c: ch for c, ch in g.channels.items() if ch is not None})
 
-class CalibrationError(ValueError):
+class CalibrationError(SNPError, ValueError):
     "The calibration data carries no information to prune with (e.g. constant images)."
 
 class CalibrationWarning(UserWarning):

@@ -13,12 +13,13 @@ from tqdm.auto import tqdm
 from .pruner import SubspacePruner, PruneReport
 from .hooks import batch_arguments, _eval_mode, _model_device, _to, _items, TOKEN_MASK
 from .surgery import _tensors
+from .errors import SNPError
 
 # %% auto #0
 __all__ = ['SelectionError', 'held_out_error', 'Candidate', 'Selection', 'default_candidates', 'select_pruned']
 
 # %% ../nbs/06c_selection.ipynb #1ceaeeb0
-class SelectionError(ValueError):
+class SelectionError(SNPError, ValueError):
     "Bad input to `select_pruned`: no held-out batches, the calibration data passed as held-out, or a candidate `prune` does not take."
 
 def _outputs(out, items:int) -> list:

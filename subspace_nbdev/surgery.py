@@ -16,6 +16,7 @@ from .layouts import layout_of, custom_pruners, weighted_types, _keep_first_
 from torch_pruning import ops as tp_ops
 from torch_pruning.dependency.index_mapping import _SliceIndexMapping
 from .layouts import _blocks_of
+from .errors import SNPError
 
 # %% auto #0
 __all__ = ['TraceError', 'GraphTooLargeError', 'ModelInputError', 'IgnoredLayersTypeError', 'UnknownModuleClassError',
@@ -23,15 +24,15 @@ __all__ = ['TraceError', 'GraphTooLargeError', 'ModelInputError', 'IgnoredLayers
            'remove_channels_', 'register_module_class', 'apply_cuts_']
 
 # %% ../nbs/05_surgery.ipynb #f6624213
-class TraceError(ValueError):
+class TraceError(SNPError, ValueError):
     "The model could not be traced on the example inputs (the message says why and what to change)."
 class GraphTooLargeError(TraceError):
     "Torch-Pruning's index lists grew past the largest dimension of any parameter, or took too long: the graph is refused."
-class ModelInputError(ValueError):
+class ModelInputError(SNPError, ValueError):
     "The model or the arguments given with it cannot be used as they are (meta weights, foreign ignored_layers, ...)."
 class IgnoredLayersTypeError(ModelInputError, TypeError):
     "`ignored_layers` is not a list of modules."
-class UnknownModuleClassError(ValueError):
+class UnknownModuleClassError(SNPError, ValueError):
     "A \"class\" cut record names a class that `register_module_class` did not register (its module is not imported)."
 
 def _tensors(x) -> list:

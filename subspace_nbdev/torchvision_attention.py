@@ -12,13 +12,14 @@ import torch.nn.functional as F
 from .heads import HeadGroup, HeadError, HeadLayout, register_head_layout, _join
 from .blocks import head_channels
 from .surgery import register_module_class
+from .errors import SNPError
 
 # %% auto #0
 __all__ = ['AttentionConfigError', 'PrunedMultiheadAttention', 'MultiheadAttentionHeads', 'PrunedShiftedWindowAttention',
            'SwinWindowHeads', 'visible_heads']
 
 # %% ../nbs/05f_torchvision_attention.ipynb #fc4639e6
-class AttentionConfigError(ValueError):
+class AttentionConfigError(SNPError, ValueError):
     "A `nn.MultiheadAttention` configuration or call that `PrunedMultiheadAttention` does not handle (the message says which and what to do)."
 
 def _unsupported(m:nn.MultiheadAttention) -> str|None:

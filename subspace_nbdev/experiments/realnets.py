@@ -12,6 +12,7 @@ import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
 from .train import default_cache_dir
+from ..errors import SNPError
 
 # %% auto #0
 __all__ = ['CREPE_BINS', 'CREPE_SR', 'CREPE_WINDOW', 'CENTS0', 'LITE1_STAGES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'MATE_NATURE',
@@ -22,7 +23,7 @@ __all__ = ['CREPE_BINS', 'CREPE_SR', 'CREPE_WINDOW', 'CENTS0', 'LITE1_STAGES', '
            'text_documents', 'split_documents', 'token_windows', 'SentenceEncoder', 'load_minilm']
 
 # %% ../../nbs/experiments/12_realnets.ipynb #3d394b6d
-class FetchError(OSError):
+class FetchError(SNPError, OSError):
     "A package (wheel or Debian package) that could not be fetched or read: the message names it and the way round."
 
 # %% ../../nbs/experiments/12_realnets.ipynb #49e939c1
