@@ -17,7 +17,7 @@ from .ordering import node_order, zca_scores, ORDERINGS, OrderContext, Ordering,
 from .allocation import (cumulative_variance, keep_counts, uniform_counts, cost_counts, ALLOCATIONS, Allocation,
                                        BudgetSearch, NeedsBudgetError, get_allocation, _Record)
 from .compensation import (_consumer_layout, least_squares_map, removed_nodes, compensate_, predicted_error, consumer_matrix,
-                           best_compensation, tap_coverage, KINDS)
+                           best_compensation, tap_coverage, KINDS, fit_map, _check_dampings, Compensation)
 from .layouts import get_layout
 from .surgery import (ChannelGroup, find_groups, count_macs, WidthCost, trace_graph, _tensors,
                                     remove_channels_, apply_cuts_)
@@ -26,8 +26,9 @@ from .blocks import head_channels
 from .heads import heads_visible, find_heads, head_factors, block_ordering, UnitCost, HeadGroup
 
 # %% auto #0
-__all__ = ['DAMPING', 'FAR_BELOW', 'PROBE', 'EXACT_TOL', 'SCARCE', 'GroupRow', 'PruneReport', 'SubspacePruner',
-           'CalibrationError', 'CalibrationWarning', 'save_pruned', 'load_pruned', 'fit_to_state_dict_']
+__all__ = ['DAMPING', 'DAMPINGS', 'HELD_OUT', 'FAR_BELOW', 'PROBE', 'EXACT_TOL', 'SCARCE', 'GroupRow', 'PruneReport',
+           'SubspacePruner', 'CalibrationError', 'CalibrationWarning', 'choose_compensation', 'save_pruned',
+           'load_pruned', 'fit_to_state_dict_']
 
 # %% ../nbs/06_pruner.ipynb #92e8d99a
 @dataclass
@@ -188,16 +189,20 @@ class PruneReport:
         return fig
 
 # %% ../nbs/06_pruner.ipynb #33e7dc0c
-DAMPING = 1e-3   # default relative ridge: chosen on held-out data in 06b_calibration_size
+DAMPING = 1e-3   # the smallest ridge of the grid: used where no held-out split exists (06b_calibration_size)
+DAMPINGS = (DAMPING, 1e-2, 1e-1, 1.0)  # default: each group's consumer takes the ridge with least held-out error
+HELD_OUT = 4     # every 4th calibration item is held out: its statistics score the compensation candidates
 FAR_BELOW = 0.8  # a budget met below this fraction of its target is reported as missed
 PROBE = 16       # calibration images on which `prune` measures the pruned model's in-sample output error
 EXACT_TOL = 1e-3 # threshold=1 promises the original outputs on those images to this relative error
 SCARCE = 4       # fewer samples than this many per channel: the covariance is too thin to trust out of sample
 
-def _check_damping(damping) -> float:
-    if isinstance(damping, bool) or not isinstance(damping, (int, float)) or not damping >= 0 or math.isinf(damping):
-        raise ValueError(f"damping={damping!r}: pass a relative ridge >= 0, e.g. damping=0.01 (0: plain least squares)")
-    return float(damping)
+def _check_damping(damping) -> float|tuple:
+    "A relative ridge >= 0, or a tuple of them (the held-out grid), checked."
+    try: ds = _check_dampings(damping)
+    except ValueError: raise ValueError(f"damping={damping!r}: pass a relative ridge >= 0, e.g. damping=0.01 (0: plain "
+                                        "least squares), or a tuple of them to choose from on held-out data") from None
+    return ds if isinstance(damping, (tuple, list)) else ds[0]
 
 class SubspacePruner:
     "Subspace Node Pruning of `model`: `calibrate(loader)` once, then `prune(macs=|params=|threshold=)` any number of times."
@@ -213,7 +218,8 @@ class SubspacePruner:
                  residual:bool=False,         # also prune channels coupled through residual adds
                  min_keep:int=1,              # channels every group keeps
                  seed:int=0,                  # seed of the "random" ordering
-                 damping:float=DAMPING,       # relative ridge of the least-squares maps, S_KK + damping mean(diag S_KK) I
+                 damping:float|tuple=DAMPINGS, # relative ridge of the least-squares maps, S_KK + damping mean(diag S_KK) I;
+                                              # a tuple: each consumer takes the one with least held-out error
                  heads:bool=True,             # also prune attention heads of registered head layouts (`05e_heads`) as block
                                               # units, in the same allocation; False: channels and MLP neurons only
                 ):
@@ -362,7 +368,8 @@ def calibrate(self:SubspacePruner,
     t0, c0 = time.perf_counter(), time.process_time()
     try:
         with heads_visible(self.model, self.heads), _watch_inputs(self.model, consumers) as rec:   # heads_visible: consumers called as modules
-            stats = collect_stats(self.model, loader, consumers, channels=channels, max_samples=max_samples, progress=progress)
+            stats = collect_stats(self.model, loader, consumers, channels=channels, max_samples=max_samples, progress=progress,
+                                  held_out=HELD_OUT)
     except EmptyLoaderError as e:
         raise EmptyLoaderError("calibrate() saw 0 samples: pass a non-empty loader (an iterable of input batches, "
                                "(x, y) tuples or dicts of keyword inputs)") from e
@@ -424,29 +431,75 @@ def _rr_error(cons:nn.Module, ch:int|None, S:Tensor, mu:Tensor, keep:Tensor, ls_
     C, B = Wt @ A, Wt @ S[R][:, K]
     return ls_err + float(2 * (C * B).sum() - ((C @ S[K][:, K]) * C).sum())
 
+def _held_split(st) -> tuple:
+    "(fit statistics, held-out statistics) of a consumer's `ChannelStats`, or None where it has no usable held-out part."
+    h = getattr(st, "held", None)
+    if h is None or not 0 < h.count < st.count: return None
+    return st.minus(h), h
+
+def choose_compensation(cons:nn.Module, # the consumer (in the copy being pruned)
+                        ch:int|None, # `channels` of a Linear reading a flattened conv map
+                        st, # its `ChannelStats` (all calibration samples; `st.held`: the held-out part, if collected)
+                        keep:Tensor, # kept node indices
+                        size:tuple|None=None, # its input map size (the border)
+                        mask:Tensor|None=None, # grouped conv: the block mask of the maps
+                        compensate:bool=True, # False: plain deletion only
+                        damping:float|tuple=DAMPINGS, # the ridges tried for "ls" and "ls0"
+                        exact:bool=False, # the removed nodes are exactly explained (d_i = 0): the exact fit, in-sample
+                        ls_err:float|None=None, # in-sample LDL error of the exact fit (a wide consumer's shortcut)
+                       ) -> Compensation:
+    """Each candidate fitted on the fit split and scored on the held-out split (closed form); the winner refitted on all
+    samples. `error` is its held-out estimate. Without a held-out split, or for exactly explained nodes: in-sample."""
+    S, mu = st.cov, st.mean
+    if mask is not None: S = S * mask
+    keep = keep.to(S.device)
+    kinds = KINDS if compensate else ("none",)
+    dampings = _check_dampings(damping)
+    split = None if exact else _held_split(st)
+    out, taps = cons.weight.shape[0], _consumer_layout(cons, ch)[1]
+    r = S.shape[0] - len(keep)
+    wide = out * taps * r * r > 2e9 and bool((tap_coverage(cons, size, ch)[0] == 1).all())   # e.g. a 4096-wide FC: no border
+    if split is None:
+        lam = 0.0 if exact else min(dampings)   # in-sample, the least ridge always wins: take it alone
+        rr = _rr_error(cons, ch, S, mu, keep, ls_err) if wide and ls_err is not None else None
+        comp = best_compensation(cons, S, mu, keep, channels=ch, in_size=size, damping=lam, kinds=kinds, rr_error=rr, mask=mask)
+        comp.held_out = False
+        return comp
+    fit, held = split
+    Sh = held.cov
+    rr = None
+    if wide:   # tr(W_R Sh_RR W_R^T) tap by tap, without an (out * taps) x r x r product per candidate
+        n = S.shape[0]
+        R = removed_nodes(n, keep.cpu()).to(S.device)
+        Wt = get_layout(cons, ch).weight(cons, ch).to(S).index_select(1, R).permute(2, 0, 1)
+        rr = float(((Wt @ Sh[R][:, R]) * Wt).sum())
+    trial = best_compensation(cons, fit.cov, fit.mean, keep, channels=ch, in_size=size, damping=dampings, kinds=kinds,
+                              rr_error=rr, mask=mask, eval_cov=Sh, eval_mean=held.mean)
+    A, c = fit_map(trial.kind, S, mu, keep, trial.damping, mask=mask)   # the chosen candidate, refitted on all samples
+    comp = Compensation(trial.kind, A, c, trial.tap_weights, trial.error, trial.errors, trial.damping)
+    comp.held_out = True
+    return comp
+
+def _label(comp:Compensation) -> str:
+    "A map's name in the report: its kind, with its ridge for least squares, e.g. ls(0.01)."
+    return f"{comp.kind}({comp.damping:g})" if comp.kind in ("ls", "ls0") else comp.kind
+
 @patch
 def _compensation(self:SubspacePruner, g:ChannelGroup, f:_Factors, k:int, model:nn.Module, stats:dict, c:str,
-                  compensate:bool, damping:float):
-    "The `Compensation` of consumer `c` of group `g` when the first k nodes of its order are kept."
+                  compensate:bool, damping, exact:bool=False):
+    "The `Compensation` of consumer `c` of group `g` when the first k nodes of its order are kept (`choose_compensation`)."
     cons, ch = model.get_submodule(c), g.channels[c]
-    S, mu = stats[c].cov, stats[c].mean
+    st = stats[c]
     lay = get_layout(cons, ch)
-    mask = lay.block_mask(cons).to(S.device) if hasattr(lay, "block_mask") else None   # grouped conv: block-diagonal A
-    if mask is not None: S = S * mask
-    keep = f.order[:k].to(S.device)
-    size = self.in_sizes.get(c)
-    out, n, r = cons.weight.shape[0], g.n, g.n - k
-    taps = _consumer_layout(cons, ch)[1]   # not consumer_matrix: no float64 copy of the weight just to count taps
-    rr = None
-    if out * taps * r * r > 2e9 and bool((tap_coverage(cons, size, ch)[0] == 1).all()):  # e.g. a 4096-wide FC: no border
-        dc, ec = f.e[c]
-        rr = _rr_error(cons, ch, S, mu, keep, float((dc[k:] * ec[k:]).sum()))
-    return best_compensation(cons, S, mu, keep, channels=ch, in_size=size, damping=damping,
-                             kinds=KINDS if compensate else ("none",), rr_error=rr, mask=mask)
+    mask = lay.block_mask(cons).to(st.cov.device) if hasattr(lay, "block_mask") else None   # grouped conv: block-diagonal A
+    dc, ec = f.e[c]
+    return choose_compensation(cons, ch, st, f.order[:k], self.in_sizes.get(c), mask, compensate, damping, exact,
+                               float((dc[k:] * ec[k:]).sum()))
 
 def _recollect(model:nn.Module, loader, consumers:dict, channels:dict, max_samples) -> dict:
     "Statistics of `consumers` on the partially pruned `model` (sequential mode), with the loader's error explained."
-    try: return collect_stats(model, loader, consumers, channels=channels, max_samples=max_samples, progress=False)
+    try: return collect_stats(model, loader, consumers, channels=channels, max_samples=max_samples, progress=False,
+                              held_out=HELD_OUT)
     except ValueError as e:
         raise ValueError("sequential=True re-reads the calibration loader for every group: pass calibrate() a "
                          f"re-iterable loader (a DataLoader or a list of batches), not a generator ({e})") from e
@@ -480,12 +533,12 @@ def _build(self:SubspacePruner, widths:list, ordering:str|Ordering, compensate:b
         rows[g.name] = row = GroupRow(name=g.name, before=g.n, after=k, variance_kept=float(f.F[k - 1]), error=0.0,
                                       rel_error=0.0, comp="", note=note)
         if k >= g.n: continue
-        # removed nodes exactly explained (d_i = 0): the exact, undamped fit reproduces them; else the damped one
-        lam = 0.0 if bool((f.d[k:] == 0).all()) else damping
+        # removed nodes exactly explained (d_i = 0): the exact, undamped fit reproduces them; else the held-out choice
+        exact = bool((f.d[k:] == 0).all())
         err, kinds = 0.0, []
         for c in g.consumers:
-            comp = self._compensation(g, f, k, model, stats, c, compensate, lam)
-            err += comp.error; kinds.append(comp.kind)
+            comp = self._compensation(g, f, k, model, stats, c, compensate, damping, exact)
+            err += comp.error; kinds.append(_label(comp))
             if compensate:
                 cons = model.get_submodule(c)
                 had_bias = getattr(cons, "bias", None) is not None
@@ -543,16 +596,16 @@ def _build_heads(self:SubspacePruner, g:HeadGroup, k:int, f, model:nn.Module, st
     row = GroupRow(name=g.name, before=g.heads, after=k, variance_kept=float(f.F[k - 1]), error=0.0, rel_error=0.0, comp="",
                    note=self._note(g.name, g.heads, k), unit="heads")
     if k >= g.heads: return row, [], []
-    lam = 0.0 if bool((f.d[k:] == 0).all()) else damping   # the channels' rule: exact fit when the removed units are explained
+    exact = bool((f.d[k:] == 0).all())   # the channels' rule: exact fit when the removed units are explained
     cons, st = model.get_submodule(g.consumer), stats[g.consumer]
     keep = head_channels(f.order[:k], g.b)
-    comp = best_compensation(cons, st.cov, st.mean, keep.to(st.cov.device), damping=lam, kinds=KINDS if compensate else ("none",))
+    comp = choose_compensation(cons, None, st, keep, compensate=compensate, damping=damping, exact=exact)
     new_bias = []
     if compensate:
         had_bias = getattr(cons, "bias", None) is not None
         compensate_(cons, keep.to(cons.weight.device), comp.A, comp.c, tap_weights=comp.tap_weights)
         if not had_bias and cons.bias is not None: new_bias.append(g.consumer)
-    self._set_error(row, f, comp.error, [comp.kind])
+    self._set_error(row, f, comp.error, [_label(comp)])
     cuts = g.layout.cuts(g, sorted(set(range(g.heads)) - set(f.order[:k].tolist()))) if remove else []
     apply_cuts_(model, cuts)
     return row, cuts, new_bias
@@ -629,10 +682,17 @@ def prune(self:SubspacePruner,
 @patch
 def _notes(self:SubspacePruner, budget, r, search, facts, compensate, damping, measured) -> list:
     "The report's footnotes: what the predicted errors are, the data warnings of `calibrate`, a budget missed by far."
-    notes = [f"Predicted errors: mean squared change of each group's consumer outputs, estimated in-sample on the "
-             f"{self.images} calibration images ({'damping ' + format(damping, 'g') if compensate else 'no compensation'}; "
-             "a group whose removed nodes are exactly explained uses the exact fit). comp.: ls = least squares, ls0 = "
-             "least squares without intercept, mean = means only, none = deletion; each with its best constant bias."]
+    held = sum(s.held.items for s in self.stats.values() if getattr(s, "held", None) is not None and 0 < s.held.count < s.count)
+    grid = ", ".join(format(d, "g") for d in _check_dampings(damping))
+    notes = [(f"Predicted errors: mean squared change of each group's consumer outputs, estimated out of sample: each "
+              f"candidate map is fitted on the other calibration images and scored on the held-out ones (every "
+              f"{HELD_OUT}th of the {self.images}); the candidate with the least held-out error is refitted on all images. "
+              if held else f"Predicted errors: mean squared change of each group's consumer outputs, estimated in-sample "
+              f"on the {self.images} calibration images (too few for a held-out split). ") +
+             ("A group whose removed nodes are exactly explained uses the exact fit (in-sample). comp.: the candidate "
+              f"chosen per consumer: ls(lambda) = least squares with intercept and relative ridge lambda (tried: {grid}), "
+              "ls0(lambda) = least squares without intercept, mean = the means only, none = deletion with no bias change."
+              if compensate else "No compensation: none = deletion with no bias change.")]
     if measured is not None:
         notes.append(f"Measured: relative output error {measured:.3g} on {len(self._probe[0])} calibration image(s) "
                      "(in-sample: held-out images can be worse).")
