@@ -26,9 +26,9 @@ from .blocks import head_channels
 from .heads import heads_visible, find_heads, head_factors, block_ordering, UnitCost, HeadGroup
 
 # %% auto #0
-__all__ = ['DAMPING', 'DAMPINGS', 'HELD_OUT', 'FAR_BELOW', 'PROBE', 'EXACT_TOL', 'SCARCE', 'GroupRow', 'PruneReport',
-           'SubspacePruner', 'CalibrationError', 'CalibrationWarning', 'choose_compensation', 'save_pruned',
-           'load_pruned', 'fit_to_state_dict_']
+__all__ = ['DAMPING', 'DAMPINGS', 'UNIT_ORDERINGS', 'UNIT_SWITCH', 'HELD_OUT', 'FAR_BELOW', 'PROBE', 'EXACT_TOL', 'SCARCE',
+           'GroupRow', 'PruneReport', 'SubspacePruner', 'CalibrationError', 'CalibrationWarning', 'choose_compensation',
+           'save_pruned', 'load_pruned', 'fit_to_state_dict_']
 
 # %% ../nbs/06_pruner.ipynb #92e8d99a
 @dataclass
@@ -191,6 +191,8 @@ class PruneReport:
 # %% ../nbs/06_pruner.ipynb #33e7dc0c
 DAMPING = 1e-3   # the smallest ridge of the grid: used where no held-out split exists (06b_calibration_size)
 DAMPINGS = (DAMPING, 1e-2, 1e-1, 1.0)  # default: each group's consumer takes the ridge with least held-out error
+UNIT_ORDERINGS = ("variance",)  # default alternative units per group (06_pruner: the encoder's massive activations)
+UNIT_SWITCH = 2.0  # ... taken only where the ordering's own units have over twice their held-out error
 HELD_OUT = 4     # every 4th calibration item is held out: its statistics score the compensation candidates
 FAR_BELOW = 0.8  # a budget met below this fraction of its target is reported as missed
 PROBE = 16       # calibration images on which `prune` measures the pruned model's in-sample output error
@@ -220,11 +222,14 @@ class SubspacePruner:
                  seed:int=0,                  # seed of the "random" ordering
                  damping:float|tuple=DAMPINGS, # relative ridge of the least-squares maps, S_KK + damping mean(diag S_KK) I;
                                               # a tuple: each consumer takes the one with least held-out error
+                 unit_orderings:tuple=UNIT_ORDERINGS, # orderings whose units a group may take instead (same width), where
+                                              # their least held-out consumer-output error is lower; (): the ordering's units only
                  heads:bool=True,             # also prune attention heads of registered head layouts (`05e_heads`) as block
                                               # units, in the same allocation; False: channels and MLP neurons only
                 ):
         ordering, allocation = self._check_options(ordering, allocation)
         self.damping = _check_damping(damping)
+        self.unit_orderings = tuple(get_ordering(o).name if isinstance(o, str) else o for o in unit_orderings)
         if int(min_keep) < 1: raise ValueError(f"min_keep={min_keep}: every group must keep at least 1 channel")
         self.model, self.example_inputs = model, example_inputs
         self.ordering, self.allocation, self.compensate = ordering, allocation, bool(compensate)
@@ -237,7 +242,9 @@ class SubspacePruner:
         if not self.prunable and not self.heads:
             raise ValueError(f"{type(model).__name__} has no prunable channel group: "
                              + "; ".join(f"{g.name}: {g.reason}" for g in self.groups))
-        if self.heads: block_ordering(ordering)   # an ordering without a block version: refused before any work
+        if self.heads:   # an ordering without a block version: refused before any work
+            block_ordering(ordering)
+            for o in self.unit_orderings: block_ordering(o)
         self.cost = UnitCost(model, example_inputs, self.groups, self.heads)
         self.macs, self.params = count_macs(model, example_inputs)
         self.stats, self.timings, self._factors, self._loader = None, {}, {}, None
@@ -480,6 +487,17 @@ def choose_compensation(cons:nn.Module, # the consumer (in the copy being pruned
     comp.held_out = True
     return comp
 
+@patch
+def _alternatives(self:SubspacePruner, ordering) -> list:
+    "The orderings whose units each group may take instead of `ordering`'s, at the same width, by held-out error."
+    own = get_ordering(ordering).name
+    return [get_ordering(o) for o in self.unit_orderings if get_ordering(o).name != own]
+
+def _pick_units(scored:list) -> tuple:
+    "The ordering's own units (first in `scored`), unless an alternative's held-out error is below 1/UNIT_SWITCH of theirs."
+    best = min(scored[1:], key=lambda s: s[0], default=None)
+    return best if best is not None and best[0] * UNIT_SWITCH < scored[0][0] else scored[0]
+
 def _label(comp:Compensation) -> str:
     "A map's name in the report: its kind, with its ridge for least squares, e.g. ls(0.01)."
     return f"{comp.kind}({comp.damping:g})" if comp.kind in ("ls", "ls0") else comp.kind
@@ -519,7 +537,9 @@ def _build(self:SubspacePruner, widths:list, ordering:str|Ordering, compensate:b
             g, k, f = self.heads[i - len(self.prunable)], widths[i], facts[i]
             stats = self.stats
             if k < g.heads and sequential and touched: f, stats = self._head_seq(g, model, ordering)
-            rows[g.name], c, nb = self._build_heads(g, k, f, model, stats, compensate, damping, remove)
+            alts = [] if not compensate else [head_factors(g, stats[g.consumer].cov, model.get_submodule(g.consumer), o, self.seed)
+                                              if stats is not self.stats else self._factors_for(o)[i] for o in self._alternatives(ordering)]
+            rows[g.name], c, nb = self._build_heads(g, k, f, model, stats, compensate, damping, remove, alts, self._alternatives(ordering))
             cuts += c; new_bias += nb; touched = touched or k < g.heads
             continue
         g, k, f = self.prunable[i], widths[i], facts[i]
@@ -528,17 +548,27 @@ def _build(self:SubspacePruner, widths:list, ordering:str|Ordering, compensate:b
             cons, ch = _consumers(g, model)
             stats = _recollect(model, self._loader, cons, ch, self._max_samples)
             f = _factor_group(g, stats, model, ordering, self.seed)
-        keep = f.order[:k]
         note = self._note(g.name, g.n, k)
+        comps = None
+        if k < g.n:
+            # removed nodes exactly explained (d_i = 0): the exact, undamped fit reproduces them; else the held-out choice
+            exact = bool((f.d[k:] == 0).all())
+            cands = [(None, f)] + ([] if exact or not compensate else
+                                   [(o.name, _factor_group(g, stats, model, o, self.seed) if stats is not self.stats
+                                     else self._factors_for(o)[i]) for o in self._alternatives(ordering)])
+            scored = []
+            for name, fo in cands:   # the same width, the units of each ordering: the least held-out error wins
+                cs = [self._compensation(g, fo, k, model, stats, c, compensate, damping, exact) for c in g.consumers]
+                scored.append((sum(x.error for x in cs), name, fo, cs))
+            err, alt, f, comps = _pick_units(scored)
+            if alt is not None: note = (note + "; " if note else "") + f"units: {alt} order"
+        keep = f.order[:k]
         rows[g.name] = row = GroupRow(name=g.name, before=g.n, after=k, variance_kept=float(f.F[k - 1]), error=0.0,
                                       rel_error=0.0, comp="", note=note)
         if k >= g.n: continue
-        # removed nodes exactly explained (d_i = 0): the exact, undamped fit reproduces them; else the held-out choice
-        exact = bool((f.d[k:] == 0).all())
-        err, kinds = 0.0, []
-        for c in g.consumers:
-            comp = self._compensation(g, f, k, model, stats, c, compensate, damping, exact)
-            err += comp.error; kinds.append(_label(comp))
+        kinds = []
+        for c, comp in zip(g.consumers, comps):
+            kinds.append(_label(comp))
             if compensate:
                 cons = model.get_submodule(c)
                 had_bias = getattr(cons, "bias", None) is not None
@@ -591,15 +621,22 @@ def _head_seq(self:SubspacePruner, g:HeadGroup, model:nn.Module, ordering) -> tu
 
 @patch
 def _build_heads(self:SubspacePruner, g:HeadGroup, k:int, f, model:nn.Module, stats:dict, compensate:bool, damping:float,
-                 remove:bool) -> tuple:
-    "Keep the first k units of `g`'s order: least squares into the consumer, then the layout's cuts. (row, cuts, new biases)"
+                 remove:bool, alts:list=(), alt_orderings:list=()) -> tuple:
+    "Keep the first k units of `g`'s order (or of an alternative's, by held-out error): least squares into the consumer, then the cuts."
+    note = self._note(g.name, g.heads, k)
+    if k < g.heads:
+        exact = bool((f.d[k:] == 0).all())   # the channels' rule: exact fit when the removed units are explained
+        cons, st = model.get_submodule(g.consumer), stats[g.consumer]
+        scored = []
+        for name, fo in [(None, f)] + ([] if exact else [(o.name, fa) for o, fa in zip(alt_orderings, alts)]):
+            cp = choose_compensation(cons, None, st, head_channels(fo.order[:k], g.b), compensate=compensate, damping=damping, exact=exact)
+            scored.append((cp.error, name, fo, cp))
+        _, alt, f, comp = _pick_units(scored)
+        if alt is not None: note = (note + "; " if note else "") + f"units: {alt} order"
     row = GroupRow(name=g.name, before=g.heads, after=k, variance_kept=float(f.F[k - 1]), error=0.0, rel_error=0.0, comp="",
-                   note=self._note(g.name, g.heads, k), unit="heads")
+                   note=note, unit="heads")
     if k >= g.heads: return row, [], []
-    exact = bool((f.d[k:] == 0).all())   # the channels' rule: exact fit when the removed units are explained
-    cons, st = model.get_submodule(g.consumer), stats[g.consumer]
     keep = head_channels(f.order[:k], g.b)
-    comp = choose_compensation(cons, None, st, keep, compensate=compensate, damping=damping, exact=exact)
     new_bias = []
     if compensate:
         had_bias = getattr(cons, "bias", None) is not None
