@@ -10,14 +10,15 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn, Tensor
 from fastcore.basics import patch
-from .hooks import collect_stats, _eval_mode, _truncate, EmptyLoaderError
+from .hooks import (collect_stats, _eval_mode, _truncate, EmptyLoaderError, ChannelStats, consumer_view, batch_arguments,
+                                  _to, _items, _model_device, TOKEN_MASK, _channel_dim, real_tokens)
 from .checks import UnreachableBudgetError, check_budget, check_threshold, model_fingerprint, check_unchanged, degenerate_groups
 from .triangular import ldl, ldl_columns
 from .ordering import node_order, zca_scores, ORDERINGS, OrderContext, Ordering, get_ordering
 from .allocation import (cumulative_variance, keep_counts, uniform_counts, cost_counts, ALLOCATIONS, Allocation,
                                        BudgetSearch, NeedsBudgetError, get_allocation, _Record)
 from .compensation import (_consumer_layout, least_squares_map, removed_nodes, compensate_, predicted_error, consumer_matrix,
-                           best_compensation, tap_coverage, KINDS, fit_map, _check_dampings, Compensation)
+                           best_compensation, tap_coverage, KINDS, fit_map, _check_dampings, Compensation, _damped)
 from .layouts import get_layout
 from .surgery import (ChannelGroup, find_groups, count_macs, WidthCost, trace_graph, _tensors,
                                     remove_channels_, apply_cuts_)
@@ -199,6 +200,12 @@ PROBE = 16       # calibration images on which `prune` measures the pruned model
 EXACT_TOL = 1e-3 # threshold=1 promises the original outputs on those images to this relative error
 SCARCE = 4       # fewer samples than this many per channel: the covariance is too thin to trust out of sample
 
+def _check_sequential(sequential) -> bool|str:
+    "False, True (statistics re-collected on the partially pruned network) or 'dense' (and fitted to the dense outputs)."
+    if sequential == "dense": return "dense"
+    if isinstance(sequential, str): raise ValueError(f"sequential={sequential!r}: pass False, True or 'dense'")
+    return bool(sequential)
+
 def _check_damping(damping) -> float|tuple:
     "A relative ridge >= 0, or a tuple of them (the held-out grid), checked."
     try: ds = _check_dampings(damping)
@@ -216,7 +223,8 @@ class SubspacePruner:
                                               # (global threshold), "uniform" (one ratio) or "cost" (variance per MAC)
                  compensate:bool=True,        # least-squares compensation of the consumers (False: the ablation)
                  ignored_layers:list|None=None, # modules whose output channels are never pruned
-                 sequential:bool=False,       # re-collect each group's statistics on the partially pruned network
+                 sequential:bool|str=False,   # re-collect each group's statistics on the partially pruned network; "dense":
+                                              # also fit each consumer to the dense network's outputs (errors do not compound)
                  residual:bool=False,         # also prune channels coupled through residual adds
                  min_keep:int=1,              # channels every group keeps
                  seed:int=0,                  # seed of the "random" ordering
@@ -233,7 +241,7 @@ class SubspacePruner:
         if int(min_keep) < 1: raise ValueError(f"min_keep={min_keep}: every group must keep at least 1 channel")
         self.model, self.example_inputs = model, example_inputs
         self.ordering, self.allocation, self.compensate = ordering, allocation, bool(compensate)
-        self.sequential, self.residual, self.min_keep, self.seed = bool(sequential), bool(residual), int(min_keep), seed
+        self.sequential, self.residual, self.min_keep, self.seed = _check_sequential(sequential), bool(residual), int(min_keep), seed
         self.groups = find_groups(model, example_inputs, ignored_layers=ignored_layers, residual=residual)
         self.prunable = [g for g in self.groups if g.prunable]
         ignored = _expand_ignored(ignored_layers, model)
@@ -522,6 +530,66 @@ def _recollect(model:nn.Module, loader, consumers:dict, channels:dict, max_sampl
         raise ValueError("sequential=True re-reads the calibration loader for every group: pass calibrate() a "
                          f"re-iterable loader (a DataLoader or a list of batches), not a generator ({e})") from e
 
+def _joint_stats(dense:nn.Module, model:nn.Module, loader, consumers:dict, channels:dict, max_samples) -> dict:
+    """Sequential mode with dense targets: per consumer, the statistics of [x_p; x_d], its input in the partially
+    pruned `model` and in the `dense` network on the same calibration items (2n channels), in one lockstep pass."""
+    buf, stats, mask = {}, {}, {}
+    def dense_hook(name):
+        def hook(m, args): buf[name] = args[0].detach()
+        return hook
+    def pruned_hook(name):
+        def hook(m, args):
+            xd, xp = buf.pop(name), args[0].detach()
+            if mask.get("m") is not None and _channel_dim(m, channels.get(name)) == -1:
+                xd, xp = real_tokens(xd, mask["m"]), real_tokens(xp, mask["m"])
+            (vp, dim), (vd, _) = consumer_view(m, xp, channels.get(name)), consumer_view(m, xd, channels.get(name))
+            v = torch.cat([vp, vd], 1 if dim == 1 else -1)
+            if name not in stats: stats[name] = ChannelStats(v.shape[1 if dim == 1 else -1], device=v.device)
+            stats[name].update(v, dim)
+        return hook
+    hs = [dense.get_submodule(n).register_forward_pre_hook(dense_hook(n)) for n in consumers] + \
+         [m.register_forward_pre_hook(pruned_hook(n)) for n, m in consumers.items()]
+    seen, device = 0, _model_device(model)
+    try:
+        with _eval_mode(dense), _eval_mode(model), torch.no_grad():
+            for i, batch in enumerate(loader):
+                args, kwargs = batch_arguments(batch, i)
+                if max_samples is not None: args, kwargs = _truncate(args, kwargs, max_samples - seen)
+                if _items(args, kwargs) == 0: continue
+                args, kwargs = _to(args, kwargs, device)
+                m_ = kwargs.get(TOKEN_MASK); mask["m"] = m_ if isinstance(m_, Tensor) and m_.ndim == 2 else None
+                dense(*args, **kwargs); model(*args, **kwargs)
+                seen += _items(args, kwargs)
+                if max_samples is not None and seen >= max_samples: break
+    finally:
+        for h in hs: h.remove()
+    return stats
+
+def _fold_dense_(cons:nn.Module, ch, joint, keep:Tensor, damping:float, bn) -> float:
+    """Fit the consumer so that W' x_pK + b' matches the dense W x_d + b: W' = W B, B = C_{d,pK} (S_{pK} + ridge)^-1,
+    b' = b + W (mu_d - B mu_pK). Returns the in-sample mean squared output error left."""
+    S, mu = joint.cov, joint.mean
+    n = S.shape[0] // 2
+    K = keep.to(S.device); R = removed_nodes(n, keep.cpu()).to(S.device)
+    SKK, SdK = S[K][:, K], S[n:, K]                   # pruned kept inputs; dense inputs x pruned kept inputs
+    B = _damped(SKK, SdK, damping, 1e-10)              # (n, k)
+    lay = get_layout(cons, ch)
+    W64 = lay.weight(cons, ch).to(torch.float64)       # (out, n, taps)
+    B = B.to(W64.device)
+    new_K = torch.einsum("ojt,jk->okt", W64, B)         # W B at every tap
+    delta = torch.einsum("ojt,j->o", W64, (mu[n:] - B @ mu[K]).to(W64.device))
+    Sig = S[n:, n:] - SdK @ B.T.to(S.device)               # residual covariance of x_d - B x_pK (least squares)
+    Wt = W64.permute(2, 0, 1).to(S.device)
+    err = float(((Wt @ Sig) * Wt).sum())
+    W64[:, K.to(W64.device), :] = new_K
+    W64[:, R.to(W64.device), :] = 0
+    lay.set_weight_(cons, W64.to(cons.weight.dtype), ch)
+    use_bn = getattr(cons, "bias", None) is None and bn is not None
+    if use_bn:
+        with torch.no_grad(): bn.running_mean.copy_(bn.running_mean.double() - delta.to(bn.running_mean.device))
+    else: lay.add_bias_(cons, delta)
+    return max(err, 0.0)
+
 @patch
 def _build(self:SubspacePruner, widths:list, ordering:str|Ordering, compensate:bool, sequential:bool, remove:bool=True,
            damping:float|None=None):
@@ -567,7 +635,20 @@ def _build(self:SubspacePruner, widths:list, ordering:str|Ordering, compensate:b
                                       rel_error=0.0, comp="", note=note)
         if k >= g.n: continue
         kinds = []
+        joint = None
+        if sequential == "dense" and touched and compensate and not exact:   # targets from the dense network
+            cons_, ch_ = _consumers(g, model)
+            joint = _joint_stats(self.model, model, self._loader, cons_, ch_, self._max_samples)
+            err = 0.0
         for c, comp in zip(g.consumers, comps):
+            if joint is not None:
+                cons = model.get_submodule(c)
+                had_bias = getattr(cons, "bias", None) is not None
+                bn = model.get_submodule(g.bn_after[c]) if g.bn_after.get(c) else None
+                err += _fold_dense_(cons, g.channels[c], joint[c], keep, min(_check_dampings(damping)), bn)
+                kinds.append("dense")
+                if not had_bias and cons.bias is not None: new_bias.append(c)
+                continue
             kinds.append(_label(comp))
             if compensate:
                 cons = model.get_submodule(c)
@@ -589,7 +670,7 @@ def _note(self:SubspacePruner, name:str, n:int, k:int) -> str:
     "A row's note: all kept, scarce samples, degenerate data."
     note = "" if k < n else "all kept"
     sc = self.scarce.get(name)
-    if sc: note = (note + "; " if note else "") + f"scarce: {sc['samples']} samples for {sc['nodes']} ch. (error in-sample)"
+    if sc: note = (note + "; " if note else "") + f"scarce: {sc['samples']} samples for {sc['nodes']} ch."
     if self.degenerate and k < n: note = (note + "; " if note else "") + "degenerate data: no error estimate (see warnings)"
     return note
 
@@ -678,7 +759,7 @@ def prune(self:SubspacePruner,
     ordering = self.ordering if ordering is None else ordering
     allocation = self.allocation if allocation is None else allocation
     compensate = self.compensate if compensate is None else bool(compensate)
-    sequential = self.sequential if sequential is None else bool(sequential)
+    sequential = self.sequential if sequential is None else _check_sequential(sequential)
     ordering, allocation = self._check_options(ordering, allocation)
     damping = self.damping if damping is None else _check_damping(damping)
     if self.stats is None: raise RuntimeError("prune() before calibrate(): call pruner.calibrate(loader) first")
