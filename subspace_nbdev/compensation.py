@@ -12,7 +12,7 @@ from .layouts import get_layout
 
 # %% auto #0
 __all__ = ['KINDS', 'removed_nodes', 'least_squares_map', 'consumer_matrix', 'compensate_', 'predicted_error', 'tap_coverage',
-           'compensation_error', 'Compensation', 'best_compensation']
+           'compensation_error', 'Compensation', 'fit_map', 'best_compensation']
 
 # %% ../nbs/04_compensation.ipynb #54c02ea3
 def _as_index(n:int, # number of nodes
@@ -202,15 +202,26 @@ def compensation_error(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (group
 # %% ../nbs/04_compensation.ipynb #70c5df01
 @dataclass
 class Compensation:
-    "The map folded into one consumer, chosen among the candidates by predicted error on the statistics."
-    kind:str            # "ls" (with intercept), "ls0" (second moments), "mean" (A = 0) or "none" (plain deletion)
+    "The map folded into one consumer, chosen among the candidates by predicted error (on held-out statistics if given)."
+    kind:str            # "ls" (with intercept), "ls0" (second moments), "mean" (A = 0) or "none" (plain deletion, no bias change)
     A:Tensor            # (|R|, |K|) float64
     c:Tensor            # (|R|,) float64
     tap_weights:Tensor  # (taps,) share of each tap's W_R c in the folded bias: its in-bounds fraction
-    error:float         # predicted mean squared output change of this choice
-    errors:dict         # kind -> predicted error of every candidate
+    error:float         # predicted mean squared output change of this choice (on `eval_cov`/`eval_mean` if given)
+    errors:dict         # candidate -> its predicted error: "ls", ..., or "ls@0.01" when several dampings are tried
+    damping:float = 0.0 # the relative ridge of the chosen map (0 for "mean" and "none")
 
 KINDS = ("ls", "ls0", "mean", "none")
+
+def _check_dampings(damping) -> tuple:
+    "A damping or a sequence of them as a tuple of floats >= 0 (a ValueError naming the bad value otherwise)."
+    ds = tuple(damping) if isinstance(damping, (tuple, list)) else (damping,)
+    for d in ds:
+        if isinstance(d, bool) or not isinstance(d, (int, float)) or not d >= 0 or math.isinf(d):
+            raise ValueError(f"damping={damping!r}: pass a relative ridge >= 0, e.g. 0.01 (0: plain least squares), "
+                             "or a tuple of them to choose from")
+    if not ds: raise ValueError("damping=(): pass at least one relative ridge")
+    return tuple(float(d) for d in ds)
 
 def _damped(S:Tensor, B:Tensor, damping:float, rtol:float) -> Tensor:
     "B (S + damping * mean(diag S) I)^+ : ridge-regularised normal equations."
@@ -218,57 +229,79 @@ def _damped(S:Tensor, B:Tensor, damping:float, rtol:float) -> Tensor:
         S = S + damping * float(S.diagonal().mean().clamp_min(0)) * torch.eye(S.shape[0], dtype=S.dtype, device=S.device)
     return _solve_psd(S, B, rtol)
 
+def fit_map(kind:str, # a name in `KINDS`
+            cov:Tensor, # (n, n) covariance of the nodes (float64; masked already for a grouped conv)
+            mean:Tensor, # (n,) their means
+            keep, # kept node indices K
+            damping:float=0.0, # relative ridge of "ls" and "ls0"
+            rtol:float=1e-10, # see `least_squares_map`
+            mask:Tensor|None=None, # (n, n) of 0/1: which node pairs a map may combine ("ls0"'s mean products obey it)
+           ) -> tuple[Tensor, Tensor]: # A (|R|, |K|) and the intercept c (|R|,), float64
+    "One candidate's map x_R ~ A x_K + c: least squares with intercept, without (second moments), the means, or nothing."
+    S, mu = _check_cov_mean(cov, mean)
+    n = S.shape[0]
+    K = _as_index(n, keep).to(S.device); R = removed_nodes(n, K.cpu()).to(S.device)
+    if kind == "ls": A = _damped(S[K][:, K], S[R][:, K], damping, rtol)
+    elif kind == "ls0":   # second moments: the means' outer products obey the mask too
+        MKK, MRK = torch.outer(mu[K], mu[K]), torch.outer(mu[R], mu[K])
+        if mask is not None: MKK, MRK = MKK * mask[K][:, K].to(S), MRK * mask[R][:, K].to(S)
+        A = _damped(S[K][:, K] + MKK, S[R][:, K] + MRK, damping, rtol)
+    elif kind in ("mean", "none"): A = S.new_zeros(len(R), len(K))
+    else: raise ValueError(f"kind={kind!r}: choose among {KINDS}")
+    return A, (S.new_zeros(len(R)) if kind == "none" else mu[R] - A @ mu[K])
+
 def best_compensation(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (groups=1) reading the nodes
-                      cov:Tensor, # (n, n) covariance of its input nodes
+                      cov:Tensor, # (n, n) covariance of its input nodes: the maps are fitted to these statistics
                       mean:Tensor, # (n,) their means
                       keep, # kept node indices K
                       channels:int|None=None, # for a Linear reading a flattened conv map: its number of channels
                       in_size:tuple|None=None, # spatial size of a conv consumer's input (the border); None: none
-                      damping:float=0.0, # relative ridge lambda: S_KK + lambda mean(diag S_KK) I
+                      damping:float|tuple=0.0, # relative ridge lambda: S_KK + lambda mean(diag S_KK) I; a tuple: each is tried
                       kinds:tuple=KINDS, # candidates to consider
                       rtol:float=1e-10, # see `least_squares_map`
-                      rr_error:float|None=None, # sum_t f_t tr(W_R,t S_RR W_R,t^T) if known (saves an r x r product)
+                      rr_error:float|None=None, # sum_t f_t tr(W_R,t S_RR W_R,t^T) of the evaluation statistics, if known
                       mask:Tensor|None=None, # (n, n) bool: which node pairs a map may combine (a grouped conv: its blocks)
+                      eval_cov:Tensor|None=None, # (n, n) covariance on which the candidates are scored (held-out); None: `cov`
+                      eval_mean:Tensor|None=None, # (n,) means on which they are scored; None: `mean`
                      ) -> Compensation:
-    "The candidate map with the least predicted output error (`compensation_error`); each bias is the best constant."
+    "The candidate map with the least predicted output error (`compensation_error`), each fitted on `cov`/`mean` and scored on `eval_cov`/`eval_mean`."
     if not kinds or set(kinds) - set(KINDS): raise ValueError(f"kinds={kinds!r}: choose among {KINDS}")
-    if isinstance(damping, bool) or not isinstance(damping, (int, float)) or not damping >= 0 or math.isinf(damping):
-        raise ValueError(f"damping={damping!r}: pass a relative ridge >= 0, e.g. 0.01 (0: plain least squares)")
+    dampings = _check_dampings(damping)
     S, mu = _check_cov_mean(cov, mean)
+    if (eval_cov is None) != (eval_mean is None): raise ValueError("pass both eval_cov and eval_mean, or neither")
+    Se, mue = (S, mu) if eval_cov is None else _check_cov_mean(eval_cov, eval_mean)
     n, taps = _consumer_layout(consumer, channels)
-    if S.shape[0] != n: raise ValueError(f"cov has {S.shape[0]} nodes but the consumer reads {n}")
+    if S.shape[0] != n or Se.shape[0] != n: raise ValueError(f"cov has {S.shape[0]} nodes (eval_cov {Se.shape[0]}) but the consumer reads {n}")
     mask = None if mask is None else torch.as_tensor(mask, device=S.device).to(S.dtype)
-    if mask is not None: S = S * mask   # the normal equations of every candidate see only the allowed pairs
+    if mask is not None: S, Se = S * mask, Se.to(S.device) * mask   # the normal equations of every candidate see only the allowed pairs
+    Se, mue = Se.to(S.device), mue.to(S.device)
     K = _as_index(n, keep).to(S.device); R = removed_nodes(n, K.cpu()).to(S.device)
     pats, w = (t.to(S.device) for t in tap_coverage(consumer, in_size, channels))
     f = pats.T @ w   # in-bounds fraction of each tap: the best constant bias is sum_t f_t W_R,t m
     Wt = get_layout(consumer, channels).weight(consumer, channels).to(S).index_select(1, R).permute(2, 0, 1)
-    SKK, SRK = S[K][:, K], S[R][:, K]
+    EKK, ERK = Se[K][:, K], Se[R][:, K]   # the scoring statistics (the fit's own when in-sample)
     if rr_error is None:   # H = sum_t f_t W_R,t^T W_R,t once; then each candidate costs O(r^2 k), whatever out x taps
         Wf = (Wt * f.sqrt()[:, None, None]).reshape(-1, len(R))
         H = Wf.T @ Wf
-        t0 = float((S[R][:, R] * H).sum())
-        quad = lambda A: float(((A @ SKK @ A.T) * H).sum() - 2 * ((A @ SRK.T) * H).sum())
+        t0 = float((Se[R][:, R] * H).sum())
+        quad = lambda A: float(((A @ EKK @ A.T) * H).sum() - 2 * ((A @ ERK.T) * H).sum())
     else:                  # a wide consumer with r >> k (e.g. a 4096-wide FC): per-tap products of size out x k
-        t0, B = float(rr_error), Wt @ SRK
+        t0, B = float(rr_error), Wt @ ERK
         def quad(A):
             C = Wt @ A
-            return float((f * (((C @ SKK) * C).sum((1, 2)) - 2 * (C * B).sum((1, 2)))).sum())
+            return float((f * (((C @ EKK) * C).sum((1, 2)) - 2 * (C * B).sum((1, 2)))).sum())
+    label = lambda kind, lam: f"{kind}@{lam:g}" if len(dampings) > 1 and kind in ("ls", "ls0") else kind
     maps = {}
     for kind in kinds:
-        if kind == "ls": A = _damped(SKK, SRK, damping, rtol)
-        elif kind == "ls0":   # second moments: the means' outer products obey the mask too
-            MKK, MRK = torch.outer(mu[K], mu[K]), torch.outer(mu[R], mu[K])
-            if mask is not None: MKK, MRK = MKK * mask[K][:, K], MRK * mask[R][:, K]
-            A = _damped(SKK + MKK, SRK + MRK, damping, rtol)
-        else: A = S.new_zeros(len(R), len(K))
-        m = mu[R] - A @ mu[K]
-        c, t = (S.new_zeros(len(R)), torch.zeros_like(f)) if kind == "none" else (m, f)
-        # sum_t f_t tr(W_R,t Sigma W_R,t^T), Sigma = S_RR - A S_KR - S_RK A^T + A S_KK A^T: the in-bounds fluctuation
-        fluct = t0 + (quad(A) if kind in ("ls", "ls0") else 0.0)
-        V, D = (Wt @ m).T, (Wt @ c).T @ t                              # per-tap W_R,t m; the folded bias change
-        mean_term = float((w * ((D[:, None] - V @ pats.T) ** 2).sum(0)).sum())
-        maps[kind] = (A, c, t, max(fluct, 0.0) + mean_term)
-    kind = min(maps, key=lambda k: maps[k][3])   # ties: the first in `kinds`
-    A, c, t, err = maps[kind]
-    return Compensation(kind, A, c, t, err, {k: v[3] for k, v in maps.items()})
+        for lam in (dampings if kind in ("ls", "ls0") else (0.0,)):
+            A, c = fit_map(kind, S, mu, K, lam, rtol, mask)
+            t = torch.zeros_like(f) if kind == "none" else f
+            m = mue[R] - A @ mue[K]   # the residual's mean on the scoring statistics
+            # sum_t f_t tr(W_R,t Sigma W_R,t^T), Sigma = S_RR - A S_KR - S_RK A^T + A S_KK A^T: the in-bounds fluctuation
+            fluct = t0 + (quad(A) if kind in ("ls", "ls0") else 0.0)
+            V, D = (Wt @ m).T, (Wt @ c).T @ t                              # per-tap W_R,t m; the folded bias change
+            mean_term = float((w * ((D[:, None] - V @ pats.T) ** 2).sum(0)).sum())
+            maps[label(kind, lam)] = (kind, lam, A, c, t, max(fluct, 0.0) + mean_term)
+    best = min(maps, key=lambda k: maps[k][5])   # ties: the first in `kinds`, the smallest damping
+    kind, lam, A, c, t, err = maps[best]
+    return Compensation(kind, A, c, t, err, {k: v[5] for k, v in maps.items()}, lam)

@@ -42,6 +42,7 @@ class ChannelStats:
         self._sum = torch.zeros(self.n, **z)             # sum of (x - K)
         self._gram = torch.zeros(self.n, self.n, **z)    # sum of (x - K)(x - K)^T
         self._cov = None                                  # cached covariance
+        self.held = None  # `collect_stats(held_out=k)`: statistics of the held-out subset (included in these), else None
 
     def update(self,
                x:Tensor, # samples of the n channels: (samples, n) rows, or channel-first (batch, n, positions)
@@ -107,10 +108,26 @@ class ChannelStats:
         self.count += other.count; self.items += other.items; self._cov = None
         return self
 
+    def minus(self,
+              other:ChannelStats, # statistics of a subset of this one's samples (e.g. its `held` part)
+             ) -> ChannelStats:
+        "A new `ChannelStats` of the samples of self that are not in `other` (the complement's shifted sums)."
+        if other.n != self.n: raise ValueError(f"cannot subtract ChannelStats with n={other.n} from n={self.n}")
+        if other.count > self.count: raise ValueError(f"other has {other.count} samples, more than the {self.count} of self")
+        out = ChannelStats(self.n, device=self._gram.device)
+        o = [t.to(self._gram.device) for t in (other.shift, other._sum, other._gram)]
+        e = o[0] - self.shift   # the other set's sums re-centred on this shift, as in `merge`
+        out.shift = self.shift.clone()
+        out._gram = self._gram - (o[2] + torch.outer(o[1], e) + torch.outer(e, o[1]) + other.count * torch.outer(e, e))
+        out._sum = self._sum - (o[1] + other.count * e)
+        out.count, out.items = self.count - other.count, self.items - other.items
+        return out
+
     def to(self, device) -> ChannelStats:
         "Move the statistics to `device` (in place)."
         self.shift, self._sum, self._gram = (t.to(device) for t in (self.shift, self._sum, self._gram))
         if self._cov is not None: self._cov = self._cov.to(device)
+        if self.held is not None: self.held.to(device)
         return self
 
     def __repr__(self): return f"ChannelStats(n={self.n}, count={self.count}, items={self.items}, device={self._gram.device})"
@@ -296,9 +313,12 @@ def collect_stats(model:nn.Module, # the network (statistics are taken on this, 
                   channels:dict[str, int]|None=None, # group name -> channels, for Linear consumers of a flattened conv map
                   max_samples:int|None=None, # stop after this many input items (images, sequences); None: the whole iterable
                   progress:bool=True, # show a tqdm progress bar
+                  held_out:int|None=None, # every k-th input item (by its index in the pass) also goes to each stats' `held`
                  ) -> dict[str, ChannelStats]:
     "Mean and covariance of every consumer's input channels, in one pass with forward pre-hooks."
     channels = dict(channels or {})
+    if held_out is not None and (isinstance(held_out, bool) or not isinstance(held_out, numbers.Integral) or held_out < 2):
+        raise ValueError(f"held_out={held_out!r}: pass k >= 2 (every k-th item is held out), or None for no held-out split")
     if max_samples is not None and (isinstance(max_samples, bool) or not isinstance(max_samples, numbers.Integral) or max_samples < 1):
         raise ValueError(f"max_samples={max_samples!r}: pass a positive number of samples, or None for all")
     members = {id(m) for m in model.modules()}
@@ -310,17 +330,27 @@ def collect_stats(model:nn.Module, # the network (statistics are taken on this, 
     stats, device = {}, _model_device(model)
     fired, hook_error = {}, []  # consumers run in this batch, in execution order -> items to count; a hook's own error
     mask = {}                   # the current batch's token mask, if it has one
+    split = {}                  # the current batch's held-out item indices ("held") and the others ("fit"), if any
     items = 0
+
+    def add(name, module, x, m, held):
+        if m is not None and _channel_dim(module, channels.get(name)) == -1: x = real_tokens(x, m)
+        x, dim = consumer_view(module, x, channels.get(name))
+        if name not in stats:
+            stats[name] = ChannelStats(x.shape[1], device=x.device)
+            if held_out is not None: stats[name].held = ChannelStats(x.shape[1], device=x.device)
+        st = stats[name].held if held else stats[name]   # `stats[name]` holds the fit part until the pass ends
+        st.update(x, dim, items=0 if (name, held) in fired else (len(split[held]) if split else items))  # shared: once
+        fired[(name, held)] = True
 
     def make_hook(name):
         def hook(module, args):
             try:
-                x = args[0].detach()
-                if mask.get("m") is not None and _channel_dim(module, channels.get(name)) == -1: x = real_tokens(x, mask["m"])
-                x, dim = consumer_view(module, x, channels.get(name))
-                if name not in stats: stats[name] = ChannelStats(x.shape[1], device=x.device)
-                stats[name].update(x, dim, items=0 if name in fired else items)  # a shared consumer counts items once
-                fired[name] = True
+                x, m = args[0].detach(), mask.get("m")
+                if split and x.shape[0] == items:   # items first: the held-out items go to `held`
+                    for held, ix in split.items():
+                        if len(ix): add(name, module, x[ix], None if m is None else m[ix], held)
+                else: add(name, module, x, m, False)   # not items first (rare): all to the fit part
             except Exception as e: hook_error.append(e); raise
         return hook
 
@@ -338,7 +368,11 @@ def collect_stats(model:nn.Module, # the network (statistics are taken on this, 
                 if items == 0: continue
                 args, kwargs = _to(args, kwargs, device)
                 finite = _finite_flag(args, kwargs)  # no sync yet: read after the forward, with the consumers' sums
-                fired.clear()
+                fired.clear(); split.clear()
+                if held_out is not None:
+                    j = torch.arange(seen, seen + items)
+                    h = (j % held_out) == held_out - 1
+                    split.update({False: h.logical_not().nonzero().flatten().to(device), True: h.nonzero().flatten().to(device)})
                 m = kwargs.get(TOKEN_MASK)
                 mask["m"] = m if isinstance(m, Tensor) and m.ndim == 2 else None
                 try: model(*args, **kwargs)
@@ -346,10 +380,11 @@ def collect_stats(model:nn.Module, # the network (statistics are taken on this, 
                     if hook_error and e is hook_error[-1]: raise
                     if finite is not None and not finite: raise _input_error(args, kwargs, i) from e
                     raise _forward_error(e, model, batch, args, kwargs, i) from e
-                flags = ([] if finite is None else [finite]) + [torch.isfinite(stats[n]._sum).all() for n in fired]
+                part = lambda n, held: stats[n].held if held else stats[n]
+                flags = ([] if finite is None else [finite]) + [torch.isfinite(part(n, h)._sum).all() for n, h in fired]
                 if flags and not torch.stack([f.to(flags[0].device) for f in flags]).all():  # one sync per batch
                     if finite is not None and not finite: raise _input_error(args, kwargs, i)
-                    raise _consumer_error(model, next(n for n in fired if not torch.isfinite(stats[n]._sum).all()), i)
+                    raise _consumer_error(model, next(n for n, h in fired if not torch.isfinite(part(n, h)._sum).all()), i)
                 seen += items
                 bar.update(items)
                 if max_samples is not None and seen >= max_samples: break
@@ -359,4 +394,6 @@ def collect_stats(model:nn.Module, # the network (statistics are taken on this, 
     missing = [name for name in consumers if name not in stats]
     if missing: raise ValueError(f"consumers {missing} were never called in the forward pass: "
                                  "pass modules that the model's forward actually runs")
+    for st in stats.values():
+        if st.held is not None: st.merge(st.held)   # the fit part plus the held-out part: all samples; `held` stays beside
     return {name: stats[name] for name in consumers}

@@ -10,14 +10,15 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn, Tensor
 from fastcore.basics import patch
-from .hooks import collect_stats, _eval_mode, _truncate, EmptyLoaderError
+from .hooks import (collect_stats, _eval_mode, _truncate, EmptyLoaderError, ChannelStats, consumer_view, batch_arguments,
+                                  _to, _items, _model_device, TOKEN_MASK, _channel_dim, real_tokens)
 from .checks import UnreachableBudgetError, check_budget, check_threshold, model_fingerprint, check_unchanged, degenerate_groups
 from .triangular import ldl, ldl_columns
 from .ordering import node_order, zca_scores, ORDERINGS, OrderContext, Ordering, get_ordering
 from .allocation import (cumulative_variance, keep_counts, uniform_counts, cost_counts, ALLOCATIONS, Allocation,
                                        BudgetSearch, NeedsBudgetError, get_allocation, _Record)
 from .compensation import (_consumer_layout, least_squares_map, removed_nodes, compensate_, predicted_error, consumer_matrix,
-                           best_compensation, tap_coverage, KINDS)
+                           best_compensation, tap_coverage, KINDS, fit_map, _check_dampings, Compensation, _damped)
 from .layouts import get_layout
 from .surgery import (ChannelGroup, find_groups, count_macs, WidthCost, trace_graph, _tensors,
                                     remove_channels_, apply_cuts_)
@@ -27,8 +28,9 @@ from .heads import heads_visible, find_heads, head_factors, block_ordering, Unit
 from .errors import SNPError
 
 # %% auto #0
-__all__ = ['DAMPING', 'FAR_BELOW', 'PROBE', 'EXACT_TOL', 'SCARCE', 'GroupRow', 'PruneReport', 'SubspacePruner',
-           'CalibrationError', 'CalibrationWarning', 'save_pruned', 'load_pruned', 'fit_to_state_dict_']
+__all__ = ['DAMPING', 'DAMPINGS', 'UNIT_ORDERINGS', 'UNIT_SWITCH', 'HELD_OUT', 'FAR_BELOW', 'PROBE', 'EXACT_TOL', 'SCARCE',
+           'GroupRow', 'PruneReport', 'SubspacePruner', 'CalibrationError', 'CalibrationWarning', 'choose_compensation',
+           'save_pruned', 'load_pruned', 'fit_to_state_dict_']
 
 # %% ../nbs/06_pruner.ipynb #92e8d99a
 @dataclass
@@ -189,16 +191,28 @@ class PruneReport:
         return fig
 
 # %% ../nbs/06_pruner.ipynb #33e7dc0c
-DAMPING = 1e-3   # default relative ridge: chosen on held-out data in 06b_calibration_size
+DAMPING = 1e-3   # the smallest ridge of the grid: used where no held-out split exists (06b_calibration_size)
+DAMPINGS = (DAMPING, 1e-2, 1e-1, 1.0)  # default: each group's consumer takes the ridge with least held-out error
+UNIT_ORDERINGS = ("variance",)  # default alternative units per group (06_pruner: the encoder's massive activations)
+UNIT_SWITCH = 2.0  # ... taken only where the ordering's own units have over twice their held-out error
+HELD_OUT = 4     # every 4th calibration item is held out: its statistics score the compensation candidates
 FAR_BELOW = 0.8  # a budget met below this fraction of its target is reported as missed
 PROBE = 16       # calibration images on which `prune` measures the pruned model's in-sample output error
 EXACT_TOL = 1e-3 # threshold=1 promises the original outputs on those images to this relative error
 SCARCE = 4       # fewer samples than this many per channel: the covariance is too thin to trust out of sample
 
-def _check_damping(damping) -> float:
-    if isinstance(damping, bool) or not isinstance(damping, (int, float)) or not damping >= 0 or math.isinf(damping):
-        raise ValueError(f"damping={damping!r}: pass a relative ridge >= 0, e.g. damping=0.01 (0: plain least squares)")
-    return float(damping)
+def _check_sequential(sequential) -> bool|str:
+    "False, True (statistics re-collected on the partially pruned network) or 'dense' (and fitted to the dense outputs)."
+    if sequential == "dense": return "dense"
+    if isinstance(sequential, str): raise ValueError(f"sequential={sequential!r}: pass False, True or 'dense'")
+    return bool(sequential)
+
+def _check_damping(damping) -> float|tuple:
+    "A relative ridge >= 0, or a tuple of them (the held-out grid), checked."
+    try: ds = _check_dampings(damping)
+    except ValueError: raise ValueError(f"damping={damping!r}: pass a relative ridge >= 0, e.g. damping=0.01 (0: plain "
+                                        "least squares), or a tuple of them to choose from on held-out data") from None
+    return ds if isinstance(damping, (tuple, list)) else ds[0]
 
 class SubspacePruner:
     "Subspace Node Pruning of `model`: `calibrate(loader)` once, then `prune(macs=|params=|threshold=)` any number of times."
@@ -210,20 +224,25 @@ class SubspacePruner:
                                               # (global threshold), "uniform" (one ratio) or "cost" (variance per MAC)
                  compensate:bool=True,        # least-squares compensation of the consumers (False: the ablation)
                  ignored_layers:list|None=None, # modules whose output channels are never pruned
-                 sequential:bool=False,       # re-collect each group's statistics on the partially pruned network
+                 sequential:bool|str=False,   # re-collect each group's statistics on the partially pruned network; "dense":
+                                              # also fit each consumer to the dense network's outputs (errors do not compound)
                  residual:bool=False,         # also prune channels coupled through residual adds
                  min_keep:int=1,              # channels every group keeps
                  seed:int=0,                  # seed of the "random" ordering
-                 damping:float=DAMPING,       # relative ridge of the least-squares maps, S_KK + damping mean(diag S_KK) I
+                 damping:float|tuple=DAMPINGS, # relative ridge of the least-squares maps, S_KK + damping mean(diag S_KK) I;
+                                              # a tuple: each consumer takes the one with least held-out error
+                 unit_orderings:tuple=UNIT_ORDERINGS, # orderings whose units a group may take instead (same width), where
+                                              # their least held-out consumer-output error is lower; (): the ordering's units only
                  heads:bool=True,             # also prune attention heads of registered head layouts (`05e_heads`) as block
                                               # units, in the same allocation; False: channels and MLP neurons only
                 ):
         ordering, allocation = self._check_options(ordering, allocation)
         self.damping = _check_damping(damping)
+        self.unit_orderings = tuple(get_ordering(o).name if isinstance(o, str) else o for o in unit_orderings)
         if int(min_keep) < 1: raise ValueError(f"min_keep={min_keep}: every group must keep at least 1 channel")
         self.model, self.example_inputs = model, example_inputs
         self.ordering, self.allocation, self.compensate = ordering, allocation, bool(compensate)
-        self.sequential, self.residual, self.min_keep, self.seed = bool(sequential), bool(residual), int(min_keep), seed
+        self.sequential, self.residual, self.min_keep, self.seed = _check_sequential(sequential), bool(residual), int(min_keep), seed
         self.groups = find_groups(model, example_inputs, ignored_layers=ignored_layers, residual=residual)
         self.prunable = [g for g in self.groups if g.prunable]
         ignored = _expand_ignored(ignored_layers, model)
@@ -232,7 +251,9 @@ class SubspacePruner:
         if not self.prunable and not self.heads:
             raise ValueError(f"{type(model).__name__} has no prunable channel group: "
                              + "; ".join(f"{g.name}: {g.reason}" for g in self.groups))
-        if self.heads: block_ordering(ordering)   # an ordering without a block version: refused before any work
+        if self.heads:   # an ordering without a block version: refused before any work
+            block_ordering(ordering)
+            for o in self.unit_orderings: block_ordering(o)
         self.cost = UnitCost(model, example_inputs, self.groups, self.heads)
         self.macs, self.params = count_macs(model, example_inputs)
         self.stats, self.timings, self._factors, self._loader = None, {}, {}, None
@@ -363,7 +384,8 @@ def calibrate(self:SubspacePruner,
     t0, c0 = time.perf_counter(), time.process_time()
     try:
         with heads_visible(self.model, self.heads), _watch_inputs(self.model, consumers) as rec:   # heads_visible: consumers called as modules
-            stats = collect_stats(self.model, loader, consumers, channels=channels, max_samples=max_samples, progress=progress)
+            stats = collect_stats(self.model, loader, consumers, channels=channels, max_samples=max_samples, progress=progress,
+                                  held_out=HELD_OUT)
     except EmptyLoaderError as e:
         raise EmptyLoaderError("calibrate() saw 0 samples: pass a non-empty loader (an iterable of input batches, "
                                "(x, y) tuples or dicts of keyword inputs)") from e
@@ -425,32 +447,149 @@ def _rr_error(cons:nn.Module, ch:int|None, S:Tensor, mu:Tensor, keep:Tensor, ls_
     C, B = Wt @ A, Wt @ S[R][:, K]
     return ls_err + float(2 * (C * B).sum() - ((C @ S[K][:, K]) * C).sum())
 
+def _held_split(st) -> tuple:
+    "(fit statistics, held-out statistics) of a consumer's `ChannelStats`, or None where it has no usable held-out part."
+    h = getattr(st, "held", None)
+    if h is None or not 0 < h.count < st.count: return None
+    return st.minus(h), h
+
+def choose_compensation(cons:nn.Module, # the consumer (in the copy being pruned)
+                        ch:int|None, # `channels` of a Linear reading a flattened conv map
+                        st, # its `ChannelStats` (all calibration samples; `st.held`: the held-out part, if collected)
+                        keep:Tensor, # kept node indices
+                        size:tuple|None=None, # its input map size (the border)
+                        mask:Tensor|None=None, # grouped conv: the block mask of the maps
+                        compensate:bool=True, # False: plain deletion only
+                        damping:float|tuple=DAMPINGS, # the ridges tried for "ls" and "ls0"
+                        exact:bool=False, # the removed nodes are exactly explained (d_i = 0): the exact fit, in-sample
+                        ls_err:float|None=None, # in-sample LDL error of the exact fit (a wide consumer's shortcut)
+                       ) -> Compensation:
+    """Each candidate fitted on the fit split and scored on the held-out split (closed form); the winner refitted on all
+    samples. `error` is its held-out estimate. Without a held-out split, or for exactly explained nodes: in-sample."""
+    S, mu = st.cov, st.mean
+    if mask is not None: S = S * mask
+    keep = keep.to(S.device)
+    kinds = KINDS if compensate else ("none",)
+    dampings = _check_dampings(damping)
+    split = None if exact else _held_split(st)
+    out, taps = cons.weight.shape[0], _consumer_layout(cons, ch)[1]
+    r = S.shape[0] - len(keep)
+    wide = out * taps * r * r > 2e9 and bool((tap_coverage(cons, size, ch)[0] == 1).all())   # e.g. a 4096-wide FC: no border
+    if split is None:
+        lam = 0.0 if exact else min(dampings)   # in-sample, the least ridge always wins: take it alone
+        rr = _rr_error(cons, ch, S, mu, keep, ls_err) if wide and ls_err is not None else None
+        comp = best_compensation(cons, S, mu, keep, channels=ch, in_size=size, damping=lam, kinds=kinds, rr_error=rr, mask=mask)
+        comp.held_out = False
+        return comp
+    fit, held = split
+    Sh = held.cov
+    rr = None
+    if wide:   # tr(W_R Sh_RR W_R^T) tap by tap, without an (out * taps) x r x r product per candidate
+        n = S.shape[0]
+        R = removed_nodes(n, keep.cpu()).to(S.device)
+        Wt = get_layout(cons, ch).weight(cons, ch).to(S).index_select(1, R).permute(2, 0, 1)
+        rr = float(((Wt @ Sh[R][:, R]) * Wt).sum())
+    trial = best_compensation(cons, fit.cov, fit.mean, keep, channels=ch, in_size=size, damping=dampings, kinds=kinds,
+                              rr_error=rr, mask=mask, eval_cov=Sh, eval_mean=held.mean)
+    A, c = fit_map(trial.kind, S, mu, keep, trial.damping, mask=mask)   # the chosen candidate, refitted on all samples
+    comp = Compensation(trial.kind, A, c, trial.tap_weights, trial.error, trial.errors, trial.damping)
+    comp.held_out = True
+    return comp
+
+@patch
+def _alternatives(self:SubspacePruner, ordering) -> list:
+    "The orderings whose units each group may take instead of `ordering`'s, at the same width, by held-out error."
+    own = get_ordering(ordering).name
+    return [get_ordering(o) for o in self.unit_orderings if get_ordering(o).name != own]
+
+def _pick_units(scored:list) -> tuple:
+    "The ordering's own units (first in `scored`), unless an alternative's held-out error is below 1/UNIT_SWITCH of theirs."
+    best = min(scored[1:], key=lambda s: s[0], default=None)
+    return best if best is not None and best[0] * UNIT_SWITCH < scored[0][0] else scored[0]
+
+def _label(comp:Compensation) -> str:
+    "A map's name in the report: its kind, with its ridge for least squares, e.g. ls(0.01)."
+    return f"{comp.kind}({comp.damping:g})" if comp.kind in ("ls", "ls0") else comp.kind
+
 @patch
 def _compensation(self:SubspacePruner, g:ChannelGroup, f:_Factors, k:int, model:nn.Module, stats:dict, c:str,
-                  compensate:bool, damping:float):
-    "The `Compensation` of consumer `c` of group `g` when the first k nodes of its order are kept."
+                  compensate:bool, damping, exact:bool=False):
+    "The `Compensation` of consumer `c` of group `g` when the first k nodes of its order are kept (`choose_compensation`)."
     cons, ch = model.get_submodule(c), g.channels[c]
-    S, mu = stats[c].cov, stats[c].mean
+    st = stats[c]
     lay = get_layout(cons, ch)
-    mask = lay.block_mask(cons).to(S.device) if hasattr(lay, "block_mask") else None   # grouped conv: block-diagonal A
-    if mask is not None: S = S * mask
-    keep = f.order[:k].to(S.device)
-    size = self.in_sizes.get(c)
-    out, n, r = cons.weight.shape[0], g.n, g.n - k
-    taps = _consumer_layout(cons, ch)[1]   # not consumer_matrix: no float64 copy of the weight just to count taps
-    rr = None
-    if out * taps * r * r > 2e9 and bool((tap_coverage(cons, size, ch)[0] == 1).all()):  # e.g. a 4096-wide FC: no border
-        dc, ec = f.e[c]
-        rr = _rr_error(cons, ch, S, mu, keep, float((dc[k:] * ec[k:]).sum()))
-    return best_compensation(cons, S, mu, keep, channels=ch, in_size=size, damping=damping,
-                             kinds=KINDS if compensate else ("none",), rr_error=rr, mask=mask)
+    mask = lay.block_mask(cons).to(st.cov.device) if hasattr(lay, "block_mask") else None   # grouped conv: block-diagonal A
+    dc, ec = f.e[c]
+    return choose_compensation(cons, ch, st, f.order[:k], self.in_sizes.get(c), mask, compensate, damping, exact,
+                               float((dc[k:] * ec[k:]).sum()))
 
 def _recollect(model:nn.Module, loader, consumers:dict, channels:dict, max_samples) -> dict:
     "Statistics of `consumers` on the partially pruned `model` (sequential mode), with the loader's error explained."
-    try: return collect_stats(model, loader, consumers, channels=channels, max_samples=max_samples, progress=False)
+    try: return collect_stats(model, loader, consumers, channels=channels, max_samples=max_samples, progress=False,
+                              held_out=HELD_OUT)
     except ValueError as e:
         raise ValueError("sequential=True re-reads the calibration loader for every group: pass calibrate() a "
                          f"re-iterable loader (a DataLoader or a list of batches), not a generator ({e})") from e
+
+def _joint_stats(dense:nn.Module, model:nn.Module, loader, consumers:dict, channels:dict, max_samples) -> dict:
+    """Sequential mode with dense targets: per consumer, the statistics of [x_p; x_d], its input in the partially
+    pruned `model` and in the `dense` network on the same calibration items (2n channels), in one lockstep pass."""
+    buf, stats, mask = {}, {}, {}
+    def dense_hook(name):
+        def hook(m, args): buf[name] = args[0].detach()
+        return hook
+    def pruned_hook(name):
+        def hook(m, args):
+            xd, xp = buf.pop(name), args[0].detach()
+            if mask.get("m") is not None and _channel_dim(m, channels.get(name)) == -1:
+                xd, xp = real_tokens(xd, mask["m"]), real_tokens(xp, mask["m"])
+            (vp, dim), (vd, _) = consumer_view(m, xp, channels.get(name)), consumer_view(m, xd, channels.get(name))
+            v = torch.cat([vp, vd], 1 if dim == 1 else -1)
+            if name not in stats: stats[name] = ChannelStats(v.shape[1 if dim == 1 else -1], device=v.device)
+            stats[name].update(v, dim)
+        return hook
+    hs = [dense.get_submodule(n).register_forward_pre_hook(dense_hook(n)) for n in consumers] + \
+         [m.register_forward_pre_hook(pruned_hook(n)) for n, m in consumers.items()]
+    seen, device = 0, _model_device(model)
+    try:
+        with _eval_mode(dense), _eval_mode(model), torch.no_grad():
+            for i, batch in enumerate(loader):
+                args, kwargs = batch_arguments(batch, i)
+                if max_samples is not None: args, kwargs = _truncate(args, kwargs, max_samples - seen)
+                if _items(args, kwargs) == 0: continue
+                args, kwargs = _to(args, kwargs, device)
+                m_ = kwargs.get(TOKEN_MASK); mask["m"] = m_ if isinstance(m_, Tensor) and m_.ndim == 2 else None
+                dense(*args, **kwargs); model(*args, **kwargs)
+                seen += _items(args, kwargs)
+                if max_samples is not None and seen >= max_samples: break
+    finally:
+        for h in hs: h.remove()
+    return stats
+
+def _fold_dense_(cons:nn.Module, ch, joint, keep:Tensor, damping:float, bn) -> float:
+    """Fit the consumer so that W' x_pK + b' matches the dense W x_d + b: W' = W B, B = C_{d,pK} (S_{pK} + ridge)^-1,
+    b' = b + W (mu_d - B mu_pK). Returns the in-sample mean squared output error left."""
+    S, mu = joint.cov, joint.mean
+    n = S.shape[0] // 2
+    K = keep.to(S.device); R = removed_nodes(n, keep.cpu()).to(S.device)
+    SKK, SdK = S[K][:, K], S[n:, K]                   # pruned kept inputs; dense inputs x pruned kept inputs
+    B = _damped(SKK, SdK, damping, 1e-10)              # (n, k)
+    lay = get_layout(cons, ch)
+    W64 = lay.weight(cons, ch).to(torch.float64)       # (out, n, taps)
+    B = B.to(W64.device)
+    new_K = torch.einsum("ojt,jk->okt", W64, B)         # W B at every tap
+    delta = torch.einsum("ojt,j->o", W64, (mu[n:] - B @ mu[K]).to(W64.device))
+    Sig = S[n:, n:] - SdK @ B.T.to(S.device)               # residual covariance of x_d - B x_pK (least squares)
+    Wt = W64.permute(2, 0, 1).to(S.device)
+    err = float(((Wt @ Sig) * Wt).sum())
+    W64[:, K.to(W64.device), :] = new_K
+    W64[:, R.to(W64.device), :] = 0
+    lay.set_weight_(cons, W64.to(cons.weight.dtype), ch)
+    use_bn = getattr(cons, "bias", None) is None and bn is not None
+    if use_bn:
+        with torch.no_grad(): bn.running_mean.copy_(bn.running_mean.double() - delta.to(bn.running_mean.device))
+    else: lay.add_bias_(cons, delta)
+    return max(err, 0.0)
 
 @patch
 def _build(self:SubspacePruner, widths:list, ordering:str|Ordering, compensate:bool, sequential:bool, remove:bool=True,
@@ -467,7 +606,9 @@ def _build(self:SubspacePruner, widths:list, ordering:str|Ordering, compensate:b
             g, k, f = self.heads[i - len(self.prunable)], widths[i], facts[i]
             stats = self.stats
             if k < g.heads and sequential and touched: f, stats = self._head_seq(g, model, ordering)
-            rows[g.name], c, nb = self._build_heads(g, k, f, model, stats, compensate, damping, remove)
+            alts = [] if not compensate else [head_factors(g, stats[g.consumer].cov, model.get_submodule(g.consumer), o, self.seed)
+                                              if stats is not self.stats else self._factors_for(o)[i] for o in self._alternatives(ordering)]
+            rows[g.name], c, nb = self._build_heads(g, k, f, model, stats, compensate, damping, remove, alts, self._alternatives(ordering))
             cuts += c; new_bias += nb; touched = touched or k < g.heads
             continue
         g, k, f = self.prunable[i], widths[i], facts[i]
@@ -476,17 +617,40 @@ def _build(self:SubspacePruner, widths:list, ordering:str|Ordering, compensate:b
             cons, ch = _consumers(g, model)
             stats = _recollect(model, self._loader, cons, ch, self._max_samples)
             f = _factor_group(g, stats, model, ordering, self.seed)
-        keep = f.order[:k]
         note = self._note(g.name, g.n, k)
+        comps = None
+        if k < g.n:
+            # removed nodes exactly explained (d_i = 0): the exact, undamped fit reproduces them; else the held-out choice
+            exact = bool((f.d[k:] == 0).all())
+            cands = [(None, f)] + ([] if exact or not compensate else
+                                   [(o.name, _factor_group(g, stats, model, o, self.seed) if stats is not self.stats
+                                     else self._factors_for(o)[i]) for o in self._alternatives(ordering)])
+            scored = []
+            for name, fo in cands:   # the same width, the units of each ordering: the least held-out error wins
+                cs = [self._compensation(g, fo, k, model, stats, c, compensate, damping, exact) for c in g.consumers]
+                scored.append((sum(x.error for x in cs), name, fo, cs))
+            err, alt, f, comps = _pick_units(scored)
+            if alt is not None: note = (note + "; " if note else "") + f"units: {alt} order"
+        keep = f.order[:k]
         rows[g.name] = row = GroupRow(name=g.name, before=g.n, after=k, variance_kept=float(f.F[k - 1]), error=0.0,
                                       rel_error=0.0, comp="", note=note)
         if k >= g.n: continue
-        # removed nodes exactly explained (d_i = 0): the exact, undamped fit reproduces them; else the damped one
-        lam = 0.0 if bool((f.d[k:] == 0).all()) else damping
-        err, kinds = 0.0, []
-        for c in g.consumers:
-            comp = self._compensation(g, f, k, model, stats, c, compensate, lam)
-            err += comp.error; kinds.append(comp.kind)
+        kinds = []
+        joint = None
+        if sequential == "dense" and touched and compensate and not exact:   # targets from the dense network
+            cons_, ch_ = _consumers(g, model)
+            joint = _joint_stats(self.model, model, self._loader, cons_, ch_, self._max_samples)
+            err = 0.0
+        for c, comp in zip(g.consumers, comps):
+            if joint is not None:
+                cons = model.get_submodule(c)
+                had_bias = getattr(cons, "bias", None) is not None
+                bn = model.get_submodule(g.bn_after[c]) if g.bn_after.get(c) else None
+                err += _fold_dense_(cons, g.channels[c], joint[c], keep, min(_check_dampings(damping)), bn)
+                kinds.append("dense")
+                if not had_bias and cons.bias is not None: new_bias.append(c)
+                continue
+            kinds.append(_label(comp))
             if compensate:
                 cons = model.get_submodule(c)
                 had_bias = getattr(cons, "bias", None) is not None
@@ -507,7 +671,7 @@ def _note(self:SubspacePruner, name:str, n:int, k:int) -> str:
     "A row's note: all kept, scarce samples, degenerate data."
     note = "" if k < n else "all kept"
     sc = self.scarce.get(name)
-    if sc: note = (note + "; " if note else "") + f"scarce: {sc['samples']} samples for {sc['nodes']} ch. (error in-sample)"
+    if sc: note = (note + "; " if note else "") + f"scarce: {sc['samples']} samples for {sc['nodes']} ch."
     if self.degenerate and k < n: note = (note + "; " if note else "") + "degenerate data: no error estimate (see warnings)"
     return note
 
@@ -539,21 +703,28 @@ def _head_seq(self:SubspacePruner, g:HeadGroup, model:nn.Module, ordering) -> tu
 
 @patch
 def _build_heads(self:SubspacePruner, g:HeadGroup, k:int, f, model:nn.Module, stats:dict, compensate:bool, damping:float,
-                 remove:bool) -> tuple:
-    "Keep the first k units of `g`'s order: least squares into the consumer, then the layout's cuts. (row, cuts, new biases)"
+                 remove:bool, alts:list=(), alt_orderings:list=()) -> tuple:
+    "Keep the first k units of `g`'s order (or of an alternative's, by held-out error): least squares into the consumer, then the cuts."
+    note = self._note(g.name, g.heads, k)
+    if k < g.heads:
+        exact = bool((f.d[k:] == 0).all())   # the channels' rule: exact fit when the removed units are explained
+        cons, st = model.get_submodule(g.consumer), stats[g.consumer]
+        scored = []
+        for name, fo in [(None, f)] + ([] if exact else [(o.name, fa) for o, fa in zip(alt_orderings, alts)]):
+            cp = choose_compensation(cons, None, st, head_channels(fo.order[:k], g.b), compensate=compensate, damping=damping, exact=exact)
+            scored.append((cp.error, name, fo, cp))
+        _, alt, f, comp = _pick_units(scored)
+        if alt is not None: note = (note + "; " if note else "") + f"units: {alt} order"
     row = GroupRow(name=g.name, before=g.heads, after=k, variance_kept=float(f.F[k - 1]), error=0.0, rel_error=0.0, comp="",
-                   note=self._note(g.name, g.heads, k), unit="heads")
+                   note=note, unit="heads")
     if k >= g.heads: return row, [], []
-    lam = 0.0 if bool((f.d[k:] == 0).all()) else damping   # the channels' rule: exact fit when the removed units are explained
-    cons, st = model.get_submodule(g.consumer), stats[g.consumer]
     keep = head_channels(f.order[:k], g.b)
-    comp = best_compensation(cons, st.cov, st.mean, keep.to(st.cov.device), damping=lam, kinds=KINDS if compensate else ("none",))
     new_bias = []
     if compensate:
         had_bias = getattr(cons, "bias", None) is not None
         compensate_(cons, keep.to(cons.weight.device), comp.A, comp.c, tap_weights=comp.tap_weights)
         if not had_bias and cons.bias is not None: new_bias.append(g.consumer)
-    self._set_error(row, f, comp.error, [comp.kind])
+    self._set_error(row, f, comp.error, [_label(comp)])
     cuts = g.layout.cuts(g, sorted(set(range(g.heads)) - set(f.order[:k].tolist()))) if remove else []
     apply_cuts_(model, cuts)
     return row, cuts, new_bias
@@ -589,7 +760,7 @@ def prune(self:SubspacePruner,
     ordering = self.ordering if ordering is None else ordering
     allocation = self.allocation if allocation is None else allocation
     compensate = self.compensate if compensate is None else bool(compensate)
-    sequential = self.sequential if sequential is None else bool(sequential)
+    sequential = self.sequential if sequential is None else _check_sequential(sequential)
     ordering, allocation = self._check_options(ordering, allocation)
     damping = self.damping if damping is None else _check_damping(damping)
     if self.stats is None: raise RuntimeError("prune() before calibrate(): call pruner.calibrate(loader) first")
@@ -630,10 +801,17 @@ def prune(self:SubspacePruner,
 @patch
 def _notes(self:SubspacePruner, budget, r, search, facts, compensate, damping, measured) -> list:
     "The report's footnotes: what the predicted errors are, the data warnings of `calibrate`, a budget missed by far."
-    notes = [f"Predicted errors: mean squared change of each group's consumer outputs, estimated in-sample on the "
-             f"{self.images} calibration images ({'damping ' + format(damping, 'g') if compensate else 'no compensation'}; "
-             "a group whose removed nodes are exactly explained uses the exact fit). comp.: ls = least squares, ls0 = "
-             "least squares without intercept, mean = means only, none = deletion; each with its best constant bias."]
+    held = sum(s.held.items for s in self.stats.values() if getattr(s, "held", None) is not None and 0 < s.held.count < s.count)
+    grid = ", ".join(format(d, "g") for d in _check_dampings(damping))
+    notes = [(f"Predicted errors: mean squared change of each group's consumer outputs, estimated out of sample: each "
+              f"candidate map is fitted on the other calibration images and scored on the held-out ones (every "
+              f"{HELD_OUT}th of the {self.images}); the candidate with the least held-out error is refitted on all images. "
+              if held else f"Predicted errors: mean squared change of each group's consumer outputs, estimated in-sample "
+              f"on the {self.images} calibration images (too few for a held-out split). ") +
+             ("A group whose removed nodes are exactly explained uses the exact fit (in-sample). comp.: the candidate "
+              f"chosen per consumer: ls(lambda) = least squares with intercept and relative ridge lambda (tried: {grid}), "
+              "ls0(lambda) = least squares without intercept, mean = the means only, none = deletion with no bias change."
+              if compensate else "No compensation: none = deletion with no bias change.")]
     if measured is not None:
         notes.append(f"Measured: relative output error {measured:.3g} on {len(self._probe[0])} calibration image(s) "
                      "(in-sample: held-out images can be worse).")

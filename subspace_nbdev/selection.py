@@ -106,7 +106,9 @@ def default_candidates(pruner:SubspacePruner) -> list[dict]:
 def _name(settings:dict, pruner:SubspacePruner) -> str:
     "A candidate's name: its compensation and damping, then any other override."
     comp = settings.get("compensate", pruner.compensate)
-    name = f"least squares, damping {settings.get('damping', pruner.damping):g}" if comp else "deletion"
+    d = settings.get('damping', pruner.damping)
+    d = "/".join(format(x, "g") for x in d) + " (chosen per consumer on held-out data)" if isinstance(d, (tuple, list)) else format(d, "g")
+    name = f"least squares, damping {d}" if comp else "deletion"
     return ", ".join([name] + [f"{k}={getattr(v, 'name', v)}" for k, v in settings.items() if k not in ("compensate", "damping")])
 
 def _check_candidates(candidates) -> list[dict]:
