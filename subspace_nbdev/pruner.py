@@ -163,8 +163,9 @@ class PruneReport:
         fmt = lambda r: "  ".join(s.ljust(w[i]) if i in (0, 8) else s.rjust(w[i]) for i, s in enumerate(r)).rstrip()
         return [head, fmt(cols), fmt(["-" * x for x in w])] + [fmt(r) for r in rows] + [tot] + self.notes
 
-    def __repr__(self): return "\n".join(self._lines())
+    def __repr__(self): return "\n".join(self._lines())          # aligned columns, for a terminal
     def _repr_markdown_(self): return "\n".join(self._lines(md=True))
+    __str__ = _repr_markdown_   # print(report): the same markdown table a notebook (or the README) shows
 
     def plot(self, figsize=(12, 3.8)):
         "Kept ratio per group (bars) beside each group's cumulative-variance curve with its cut; returns the figure."
