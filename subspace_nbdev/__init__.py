@@ -24,7 +24,7 @@ from .errors import SNPError
 from .checks import BudgetError, UnreachableBudgetError, CountError, ModelChangedError
 from .hooks import BatchError, ForwardError, NonFiniteError, EmptyLoaderError
 from .layouts import LayoutError
-from .ordering import UnknownNameError, DuplicateNameError
+from .registry import UnknownNameError, DuplicateNameError
 from .allocation import NeedsBudgetError, MissingErrorWeightsError
 from .blocks import BlockSizeError
 from .surgery import TraceError, GraphTooLargeError, ModelInputError, IgnoredLayersTypeError, UnknownModuleClassError

@@ -10,7 +10,7 @@ from typing import Callable
 import torch
 from torch import Tensor
 from .checks import UnreachableBudgetError
-from .ordering import Registry
+from .registry import Registry
 from .errors import SNPError
 
 # %% auto #0

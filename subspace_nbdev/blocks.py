@@ -7,7 +7,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 from .triangular import ldl, _check_cov
-from .ordering import _ridged_inverse, _eig_range, _descending
+from .ordering import _ridged_inverse, _eig_range
+from .utils import descending
 from .allocation import cumulative_variance
 from .errors import SNPError
 
@@ -112,7 +113,7 @@ def _descending_tied(scores:Tensor, # (h,) scores
                      rtol:float=1e-9, # neighbours in the sorted order closer than this (relative) tie
                     ) -> Tensor:
     "Descending order in which runs of scores equal to within `rtol` keep index order."
-    o = _descending(scores)
+    o = descending(scores)
     s = scores[o]
     if len(s) < 2: return o
     close = (s[:-1] - s[1:]).abs() <= rtol * torch.maximum(s[:-1].abs(), s[1:].abs())

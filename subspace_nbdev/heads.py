@@ -13,7 +13,8 @@ from .blocks import block_order, block_ldl, head_channels
 from .triangular import ldl
 from .allocation import cumulative_variance
 from .compensation import consumer_matrix
-from .hooks import call_on_examples, _eval_mode
+from .hooks import call_on_examples
+from .utils import eval_mode
 from .surgery import apply_cuts_, WidthCost
 from .errors import SNPError
 
@@ -250,7 +251,7 @@ def unit_tokens(model:nn.Module, # the network
         hs.append(model.get_submodule(g.consumer).register_forward_pre_hook(hook(g.name), with_kwargs=True))
         hs.append(model.get_submodule(g.name).register_forward_pre_hook(hook("attn:" + g.name), with_kwargs=True))
     try:
-        with _eval_mode(model), torch.no_grad(), heads_visible(model, groups): call_on_examples(model, example_inputs)
+        with eval_mode(model), torch.no_grad(), heads_visible(model, groups): call_on_examples(model, example_inputs)
     finally:
         for h in hs: h.remove()
     return {g.name: tuple(int(s) for s in seen.get(g.name, seen.get("attn:" + g.name, (0, 0)))) for g in groups}

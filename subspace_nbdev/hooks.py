@@ -12,6 +12,7 @@ from torch import nn, Tensor
 from tqdm.auto import tqdm
 from .layouts import layout_of, channel_first_view
 from .errors import SNPError
+from .utils import batch_items, first_items, batch_to, model_device, eval_mode
 
 # %% auto #0
 __all__ = ['BATCH_FORMS', 'EXAMPLE_FORMS', 'TOKEN_MASK', 'ChannelStats', 'consumer_view', 'consumer_samples', 'BatchError',
@@ -189,22 +190,6 @@ def batch_arguments(batch, # one item of a calibration loader
     raise BatchError(f"calibration batch {index} is {_form(batch)}, which is not a model input: make the loader yield "
                      f"{BATCH_FORMS} (the first dimension counts the items)")
 
-def _items(args:tuple, kwargs:dict) -> int:
-    "Items in a batch: the first dimension of its input tensor (a dict: of its first tensor)."
-    x = args[0] if args else next(v for v in kwargs.values() if isinstance(v, Tensor) and v.ndim > 0)
-    return x.shape[0]
-
-def _truncate(args:tuple, kwargs:dict, k:int) -> tuple[tuple, dict]:
-    "The first `k` items of a batch: every tensor whose first dimension counts the items is cut."
-    n = _items(args, kwargs)
-    cut = lambda v: v[:k] if isinstance(v, Tensor) and v.ndim > 0 and v.shape[0] == n else v
-    return tuple(cut(a) for a in args), {key: cut(v) for key, v in kwargs.items()}
-
-def _to(args:tuple, kwargs:dict, device) -> tuple[tuple, dict]:
-    "A batch's tensors on `device`; other values as they are."
-    mv = lambda v: v.to(device, non_blocking=True) if isinstance(v, Tensor) else v
-    return tuple(mv(a) for a in args), {key: mv(v) for key, v in kwargs.items()}
-
 def _finite_flag(args:tuple, kwargs:dict):
     "A 0-d bool tensor, on the inputs' device and without a sync: are all floating-point inputs finite? (None: none)"
     fl = [torch.isfinite(v).all() for v in (*args, *kwargs.values()) if isinstance(v, Tensor) and v.is_floating_point()]
@@ -278,21 +263,6 @@ def _channel_dim(module:nn.Module, channels:int|None=None) -> int:
     lay = layout_of(module, channels)
     return lay.channel_dim if lay is not None else 1
 
-def _model_device(model:nn.Module) -> torch.device:
-    "The device of the model's first parameter (or buffer), CPU for a stateless model."
-    for t in model.parameters(): return t.device
-    for t in model.buffers(): return t.device
-    return torch.device("cpu")
-
-@contextmanager
-def _eval_mode(model:nn.Module):
-    "Put every module in eval mode, then restore each module's own flag (also on error)."
-    modes = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try: yield model
-    finally:
-        for m, training in modes: m.train(training)
-
 # %% ../nbs/00_hooks.ipynb #4a682810
 TOKEN_MASK = "attention_mask"   # the keyword of a dict batch that marks real tokens (1) and padding (0)
 
@@ -327,7 +297,7 @@ def collect_stats(model:nn.Module, # the network (statistics are taken on this, 
                                                     "pass modules taken from the model itself")
     unknown = set(channels) - set(consumers)
     if unknown: raise ValueError(f"channels names {sorted(unknown)} that are not consumers: use names of `consumers`")
-    stats, device = {}, _model_device(model)
+    stats, device = {}, model_device(model)
     fired, hook_error = {}, []  # consumers run in this batch, in execution order -> items to count; a hook's own error
     mask = {}                   # the current batch's token mask, if it has one
     split = {}                  # the current batch's held-out item indices ("held") and the others ("fit"), if any
@@ -359,14 +329,14 @@ def collect_stats(model:nn.Module, # the network (statistics are taken on this, 
     handles, seen = [], 0
     try:
         for name, mod in consumers.items(): handles.append(mod.register_forward_pre_hook(make_hook(name)))
-        with _eval_mode(model), torch.no_grad(), tqdm(total=total, unit="img", desc="collect_stats",
+        with eval_mode(model), torch.no_grad(), tqdm(total=total, unit="img", desc="collect_stats",
                                                       disable=not progress, leave=False) as bar:
             for i, batch in enumerate(batches):
                 args, kwargs = batch_arguments(batch, i)
-                if max_samples is not None: args, kwargs = _truncate(args, kwargs, max_samples - seen)  # exactly
-                items = _items(args, kwargs)
+                if max_samples is not None: args, kwargs = first_items(args, kwargs, max_samples - seen)  # exactly
+                items = batch_items(args, kwargs)
                 if items == 0: continue
-                args, kwargs = _to(args, kwargs, device)
+                args, kwargs = batch_to(args, kwargs, device)
                 finite = _finite_flag(args, kwargs)  # no sync yet: read after the forward, with the consumers' sums
                 fired.clear(); split.clear()
                 if held_out is not None:

@@ -9,53 +9,14 @@ from typing import Callable
 import torch
 from torch import Tensor
 from .errors import SNPError
+from .registry import Registry, UnknownNameError, DuplicateNameError
+from .utils import descending
 
 # %% auto #0
-__all__ = ['ORDERINGS', 'UnknownNameError', 'DuplicateNameError', 'Registry', 'OrderContext', 'Ordering', 'register_ordering',
-           'get_ordering', 'zca_scores', 'partial_scores', 'greedy_order', 'output_order', 'forward_order',
-           'node_order']
+__all__ = ['ORDERINGS', 'OrderContext', 'Ordering', 'register_ordering', 'get_ordering', 'zca_scores', 'partial_scores',
+           'greedy_order', 'output_order', 'forward_order', 'node_order']
 
 # %% ../nbs/02_ordering.ipynb #e75e06dc
-class UnknownNameError(SNPError, ValueError):
-    "A name that is not in a registry (of orderings or allocations)."
-
-class DuplicateNameError(SNPError, ValueError):
-    "A second, different object registered under a name that is taken."
-
-def _origin(obj) -> tuple:
-    "Where `obj` was defined: its class and, if any, its function (re-running that definition gives the same origin)."
-    fn = getattr(obj, "fn", None)
-    return (type(obj).__module__, type(obj).__qualname__, getattr(fn, "__module__", None), getattr(fn, "__qualname__", None))
-
-class Registry(dict):
-    "Name -> object in registration order: iterating gives the names; `repr` shows them."
-    def __init__(self, kind:str, base:type):
-        super().__init__(); self.kind, self.base = kind, base
-    def __repr__(self): return repr(tuple(self))
-    def register(self, obj, replace:bool=False):
-        "Add `obj` under `obj.name` and return it; a different object of another origin needs `replace=True`."
-        if not isinstance(obj, self.base):
-            raise TypeError(f"register_{self.kind} takes a {self.base.__name__} object, got {type(obj).__name__}: "
-                            f"subclass {self.base.__name__} (or build one) and register that")
-        if not isinstance(obj.name, str) or not obj.name:
-            raise ValueError(f"a {self.kind} needs a non-empty string name, got {obj.name!r}")
-        old = super().get(obj.name)
-        if old is not None and old is not obj and not replace and _origin(old) != _origin(obj):
-            raise DuplicateNameError(f"{self.kind} {obj.name!r} is already registered ({old.label}): "
-                                     "pass replace=True to replace it, or choose another name")
-        self[obj.name] = obj   # a replaced name keeps its place in the order
-        return obj
-    def resolve(self, x):
-        "The object for a registered name; an object of the base class is returned as is (registered or not)."
-        if isinstance(x, self.base): return x
-        if isinstance(x, str) and x in self: return self[x]
-        raise UnknownNameError(f"unknown {self.kind} {x!r}: use one of {tuple(self)}, pass a {self.base.__name__} "
-                               f"object, or register your own with register_{self.kind}(...)")
-
-def _descending(scores:Tensor) -> Tensor:
-    "Stable descending argsort: ties keep index order."
-    return torch.sort(scores, descending=True, stable=True).indices
-
 class OrderContext:
     "What an ordering may read besides the covariance, each item computed on its first use (the pruner builds one per group without knowing which ordering reads what)."
     def __init__(self,
@@ -117,7 +78,6 @@ def register_ordering(obj:Ordering, # the ordering; its `name` becomes its key
 def get_ordering(x) -> Ordering: # a registered name, or an `Ordering` object (registered or not)
     "The `Ordering` for a name or object; an unknown name raises `UnknownNameError` listing the registered ones."
     return ORDERINGS.resolve(x)
-
 
 # %% ../nbs/02_ordering.ipynb #54cd61b2
 def _check_cov(cov:Tensor, # (n, n) covariance
@@ -216,10 +176,9 @@ def _zca_scores(S:Tensor, rtol:float=1e-10, max_rank:float|None=None) -> Tensor:
 def _zca_order(S:Tensor, ctx:OrderContext) -> Tensor:
     n, samples = S.shape[0], ctx.samples
     # rank <= samples - 1: with more samples than n/4, skip the range path (its pivots would be wasted)
-    return _descending(_zca_scores(S, max_rank=0 if samples is not None and samples - 1 > n // 4 else None))
+    return descending(_zca_scores(S, max_rank=0 if samples is not None and samples - 1 > n // 4 else None))
 
 register_ordering(Ordering("zca", "unnormalised ZCA", "k", subspace=True, fn=_zca_order))
-
 
 # %% ../nbs/02_ordering.ipynb #1233e56c
 def partial_scores(cov:Tensor, # (n, n) covariance of the nodes
@@ -232,17 +191,15 @@ def partial_scores(cov:Tensor, # (n, n) covariance of the nodes
     P, _ = _ridged_inverse(S, ridge)
     return 1 / P.diagonal()
 
-def _partial_order(S:Tensor, ctx:OrderContext) -> Tensor: return _descending(partial_scores(S))
+def _partial_order(S:Tensor, ctx:OrderContext) -> Tensor: return descending(partial_scores(S))
 
 register_ordering(Ordering("partial", "partial variance", "C5", subspace=True, fn=_partial_order))
 
-
 # %% ../nbs/02_ordering.ipynb #ee98a269
 # the plain-variance baseline (no subspace)
-def _variance_order(S:Tensor, ctx:OrderContext) -> Tensor: return _descending(S.diagonal())
+def _variance_order(S:Tensor, ctx:OrderContext) -> Tensor: return descending(S.diagonal())
 
 register_ordering(Ordering("variance", "variance", "darkgoldenrod", fn=_variance_order))
-
 
 # %% ../nbs/02_ordering.ipynb #cae16f2f
 def _backward_eliminate(S:Tensor, # (n, n) covariance, checked by `_check_cov`
@@ -302,7 +259,6 @@ def _greedy_order(S:Tensor, ctx:OrderContext) -> Tensor: return greedy_order(S)
 
 register_ordering(Ordering("greedy", "greedy backward elimination", "C6", subspace=True, fn=_greedy_order))
 
-
 # %% ../nbs/02_ordering.ipynb #1d12563d
 # the baselines that ignore the covariance: index order, filter magnitude, a seeded permutation
 def _index_order(S:Tensor, ctx:OrderContext) -> Tensor: return torch.arange(S.shape[0], device=S.device)
@@ -315,7 +271,7 @@ def _l1_order(S:Tensor, ctx:OrderContext) -> Tensor:
         raise ValueError("ordering 'l1' needs the producer weight: node_order(cov, 'l1', weight=producer.weight)")
     if weight.dim() == 0 or weight.shape[0] != n:
         raise ValueError(f"l1 weight must have one row per node: expected shape ({n}, ...), got {tuple(weight.shape)}")
-    return _descending(weight.detach().to(device=S.device, dtype=torch.float64).reshape(n, -1).abs().sum(1))
+    return descending(weight.detach().to(device=S.device, dtype=torch.float64).reshape(n, -1).abs().sum(1))
 
 register_ordering(Ordering("l1", "L1 filter magnitude", "teal", fn=_l1_order))
 
@@ -324,7 +280,6 @@ def _random_order(S:Tensor, ctx:OrderContext) -> Tensor:
     return torch.randperm(S.shape[0], generator=g).to(S.device)
 
 register_ordering(Ordering("random", "random", "slategray", fn=_random_order))
-
 
 # %% ../nbs/02_ordering.ipynb #pe1a0002
 def output_order(cov:Tensor, # (n, n) covariance of the nodes
@@ -351,7 +306,6 @@ def _output_order(S:Tensor, ctx:OrderContext) -> Tensor:
 
 register_ordering(Ordering("output", "output-error backward elimination", "#e6007e", subspace=True, fn=_output_order))
 
-
 # %% ../nbs/02_ordering.ipynb #pe1a0007
 def forward_order(cov:Tensor, # (n, n) covariance of the nodes
                   rtol:float=1e-12, # once no residual variance exceeds rtol * max S_ii, the rest follow in index order
@@ -369,7 +323,6 @@ def _forward_order(S:Tensor, ctx:OrderContext) -> Tensor: return forward_order(S
 
 register_ordering(Ordering("forward", "forward selection", "#7a5c00", subspace=True, fn=_forward_order))
 
-
 # %% ../nbs/02_ordering.ipynb #b069d2d1
 def node_order(cov:Tensor, # (n, n) covariance of the nodes (at the consumer input)
                method:str|Ordering="zca", # a name in `ORDERINGS`, or an `Ordering`
@@ -379,4 +332,3 @@ def node_order(cov:Tensor, # (n, n) covariance of the nodes (at the consumer inp
               ) -> Tensor:
     "Permutation of the n nodes (LongTensor), most important first: pruning removes a tail of it."
     return get_ordering(method)(cov, OrderContext(weight=weight, consumer_gram=consumer_gram, seed=seed))
-

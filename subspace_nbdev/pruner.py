@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn, Tensor
 from fastcore.basics import patch
-from .hooks import (collect_stats, _eval_mode, _truncate, EmptyLoaderError, ChannelStats, consumer_view, batch_arguments,
-                                  _to, _items, _model_device, TOKEN_MASK, _channel_dim, real_tokens)
+from .hooks import (collect_stats, EmptyLoaderError, ChannelStats, consumer_view, batch_arguments, TOKEN_MASK,
+                                  _channel_dim, real_tokens)
+from .utils import eval_mode, first_items, batch_to, batch_items, model_device, tensors_in
 from .checks import UnreachableBudgetError, check_budget, check_threshold, model_fingerprint, check_unchanged, degenerate_groups
 from .triangular import ldl, ldl_columns
 from .ordering import node_order, zca_scores, ORDERINGS, OrderContext, Ordering, get_ordering
@@ -20,7 +21,7 @@ from .allocation import (cumulative_variance, keep_counts, uniform_counts, cost_
 from .compensation import (_consumer_layout, least_squares_map, removed_nodes, compensate_, predicted_error, consumer_matrix,
                            best_compensation, tap_coverage, KINDS, fit_map, _check_dampings, Compensation, _damped)
 from .layouts import get_layout
-from .surgery import (ChannelGroup, find_groups, count_macs, WidthCost, trace_graph, _tensors,
+from .surgery import (ChannelGroup, find_groups, count_macs, WidthCost, trace_graph,
                                     remove_channels_, apply_cuts_)
 from .surgery import blockwise_cov, round_robin, _expand_ignored
 from .blocks import head_channels
@@ -311,9 +312,9 @@ def _watch_inputs(model:nn.Module, consumers:dict):
         rec["lo"], rec["hi"] = min(rec["lo"], float(x.min())), max(rec["hi"], float(x.max()))
         rec["sumsq"] += float(x.double().square().sum()); rec["maxabs"] = max(rec["maxabs"], float(x.abs().max()))
     def output_hook(m, args, kwargs, out):   # a few calibration inputs and the original outputs: `prune` measures itself on them
-        ins, outs = [v for v in (*args, *kwargs.values()) if isinstance(v, Tensor) and v.ndim > 0], _tensors(out)
+        ins, outs = [v for v in (*args, *kwargs.values()) if isinstance(v, Tensor) and v.ndim > 0], tensors_in(out)
         if rec["probe"] is None and ins and outs and len(outs[0]) == len(ins[0]):   # a model output: its first tensor
-            a, kw = _truncate(args, kwargs, PROBE)
+            a, kw = first_items(args, kwargs, PROBE)
             a, kw = tuple(v.detach().clone() if isinstance(v, Tensor) else v for v in a), \
                     {k: v.detach().clone() if isinstance(v, Tensor) else v for k, v in kw.items()}
             rec["probe"] = (ins[0][:PROBE].detach().clone(), outs[0][:PROBE].detach().clone(), a, kw)
@@ -551,17 +552,17 @@ def _joint_stats(dense:nn.Module, model:nn.Module, loader, consumers:dict, chann
         return hook
     hs = [dense.get_submodule(n).register_forward_pre_hook(dense_hook(n)) for n in consumers] + \
          [m.register_forward_pre_hook(pruned_hook(n)) for n, m in consumers.items()]
-    seen, device = 0, _model_device(model)
+    seen, device = 0, model_device(model)
     try:
-        with _eval_mode(dense), _eval_mode(model), torch.no_grad():
+        with eval_mode(dense), eval_mode(model), torch.no_grad():
             for i, batch in enumerate(loader):
                 args, kwargs = batch_arguments(batch, i)
-                if max_samples is not None: args, kwargs = _truncate(args, kwargs, max_samples - seen)
-                if _items(args, kwargs) == 0: continue
-                args, kwargs = _to(args, kwargs, device)
+                if max_samples is not None: args, kwargs = first_items(args, kwargs, max_samples - seen)
+                if batch_items(args, kwargs) == 0: continue
+                args, kwargs = batch_to(args, kwargs, device)
                 m_ = kwargs.get(TOKEN_MASK); mask["m"] = m_ if isinstance(m_, Tensor) and m_.ndim == 2 else None
                 dense(*args, **kwargs); model(*args, **kwargs)
-                seen += _items(args, kwargs)
+                seen += batch_items(args, kwargs)
                 if max_samples is not None and seen >= max_samples: break
     finally:
         for h in hs: h.remove()
@@ -835,7 +836,7 @@ def _measure(self:SubspacePruner, pruned:nn.Module) -> float|None:
     "Relative output error ||y' - y|| / ||y|| of `pruned` on the probe images kept by `calibrate` (None if none)."
     if self._probe is None: return None
     x, y0, args, kwargs = self._probe
-    with _eval_mode(pruned), torch.no_grad(): y1 = _tensors(pruned(*args, **kwargs))
+    with eval_mode(pruned), torch.no_grad(): y1 = tensors_in(pruned(*args, **kwargs))
     y1 = y1[0] if y1 else None   # the output's first tensor (a Hugging Face model's logits or last hidden state)
     if not isinstance(y1, Tensor) or y1.shape != y0.shape: return None
     den = float(y0.double().square().sum())

@@ -11,8 +11,9 @@ import torch
 from torch import nn, Tensor
 from tqdm.auto import tqdm
 from .pruner import SubspacePruner, PruneReport
-from .hooks import batch_arguments, _eval_mode, _model_device, _to, _items, TOKEN_MASK
-from .surgery import _tensors
+from .hooks import batch_arguments, TOKEN_MASK
+from .utils import eval_mode, model_device, batch_to, batch_items
+from .utils import tensors_in
 from .errors import SNPError
 
 # %% auto #0
@@ -27,13 +28,13 @@ def _outputs(out, items:int) -> list:
     if isinstance(out, Mapping):   # ModelOutput is an ordered dict of its non-None fields
         for key in ("logits", "last_hidden_state"):
             if isinstance(out.get(key), Tensor): return [out[key]]
-    return [t for t in _tensors(out) if t.ndim > 0 and t.shape[0] == items]
+    return [t for t in tensors_in(out) if t.ndim > 0 and t.shape[0] == items]
 
 @torch.no_grad()
 def _item_errors(model:nn.Module, reference:nn.Module, batch, index:int, device) -> Tensor:
     "Per item of one batch: ||f_p(x) - f(x)|| / ||f(x)|| over its output tensors (real tokens only), float64 on the CPU."
-    args, kwargs = _to(*batch_arguments(batch, index), device)
-    items = _items(args, kwargs)
+    args, kwargs = batch_to(*batch_arguments(batch, index), device)
+    items = batch_items(args, kwargs)
     y0, y1 = _outputs(reference(*args, **kwargs), items), _outputs(model(*args, **kwargs), items)
     if not y0 or [t.shape for t in y0] != [t.shape for t in y1]:
         raise SelectionError(f"held-out batch {index}: the outputs cannot be compared (dense: {[tuple(t.shape) for t in y0]}, "
@@ -56,8 +57,8 @@ def held_out_error(model:nn.Module,     # the pruned model
                    batches:list,        # held-out batches: tensors, (x, y, ...) tuples or dicts (`hooks.BATCH_FORMS`)
                   ) -> tuple[float, int]: # (mean relative error over the items, number of items)
     "Mean over held-out items of ||model(x) - reference(x)|| / ||reference(x)||, in eval mode (each module's own mode restored)."
-    device = _model_device(reference)
-    with _eval_mode(model), _eval_mode(reference):
+    device = model_device(reference)
+    with eval_mode(model), eval_mode(reference):
         e = [_item_errors(model, reference, b, i, device) for i, b in enumerate(batches)]
     if not e: raise SelectionError("no held-out batches: pass a non-empty list of batches")
     e = torch.cat(e)

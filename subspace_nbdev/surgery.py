@@ -17,6 +17,7 @@ from torch_pruning import ops as tp_ops
 from torch_pruning.dependency.index_mapping import _SliceIndexMapping
 from .layouts import _blocks_of
 from .errors import SNPError
+from .utils import tensors_in
 
 # %% auto #0
 __all__ = ['TraceError', 'GraphTooLargeError', 'ModelInputError', 'IgnoredLayersTypeError', 'UnknownModuleClassError',
@@ -34,12 +35,6 @@ class IgnoredLayersTypeError(ModelInputError, TypeError):
     "`ignored_layers` is not a list of modules."
 class UnknownModuleClassError(SNPError, ValueError):
     "A \"class\" cut record names a class that `register_module_class` did not register (its module is not imported)."
-
-def _tensors(x) -> list:
-    "The tensors in a nest of tuples, lists and dicts (model inputs or outputs); anything else is skipped."
-    if isinstance(x, torch.Tensor): return [x]
-    if isinstance(x, dict): x = list(x.values())
-    return [t for v in x for t in _tensors(v)] if isinstance(x, (tuple, list)) else []
 
 def _describe(example_inputs):
     if isinstance(example_inputs, torch.Tensor): return f"a tensor of shape {tuple(example_inputs.shape)}"
@@ -200,7 +195,7 @@ def _trace(model:nn.Module, example_inputs) -> tuple:
         if m not in rec.calls: rec.order.append(m)
         rec.calls[m] = rec.calls.get(m, 0) + 1
     def _fwd(m, x):  # Torch-Pruning's default tries model(*x) first, which drops the batch dimension of a batch of one
-        out = _tensors(call_on_examples(m, x))   # tensors only: a Hugging Face output also holds a key/value cache object
+        out = tensors_in(call_on_examples(m, x))   # tensors only: a Hugging Face output also holds a key/value cache object
         rec.out_shapes = [tuple(t.shape) for t in out]; return out
     try:
         for m in model.modules():
@@ -213,7 +208,7 @@ def _trace(model:nn.Module, example_inputs) -> tuple:
         why = _reshape_failure(e, {m: n for n, m in model.named_modules()})
         if why: raise TraceError(f"Torch-Pruning could not trace {type(model).__name__}: {why}") from e
         raise TraceError(f"Torch-Pruning could not trace {type(model).__name__} on {_describe(example_inputs)} "
-                         f"({type(e).__name__}: {e}).{dtype_hint(model, _tensors(example_inputs))} Check that `model(example_inputs)` runs "
+                         f"({type(e).__name__}: {e}).{dtype_hint(model, tensors_in(example_inputs))} Check that `model(example_inputs)` runs "
                          "and keeps the autograd graph (no .detach(), .item(), numpy round trips or no_grad inside forward).") from e
     finally:
         _restore(snap)  # Torch-Pruning's own hooks stay on the model when its forward raises; tracing sets eval mode
@@ -545,7 +540,7 @@ def _probe_run(model:nn.Module, example_inputs, groups:list, out_shapes:list) ->
         except Exception as e:
             where = f"'{names[stack[-1]]}'" if stack and names[stack[-1]] else type(model).__name__
             return f"makes {where}'s forward fail ({_short(e)})", bad
-        shapes = [tuple(t.shape) for t in _tensors(out)]
+        shapes = [tuple(t.shape) for t in tensors_in(out)]
         if shapes != out_shapes: return f"changes the output shapes from {out_shapes} to {shapes}", bad
     for m, call, gs, gap in gaps:   # a position the NaN channel missed must be padding: finite with every channel of the group NaN
         pad = pads.get((m, call))

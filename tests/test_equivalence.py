@@ -82,8 +82,8 @@ def _orders(pruner, ordering) -> dict:
     return {g.name: f.order.tolist() for g, f in zip(pruner.prunable + pruner.heads, facts)}
 
 def _first(out):
-    from subspace_nbdev.surgery import _tensors
-    return _tensors(out)[0]
+    from subspace_nbdev.utils import tensors_in
+    return tensors_in(out)[0]
 
 def _projection(y):
     "Twelve fixed random projections of the output, its norm, and its sum: a small fingerprint of every value."
