@@ -10,16 +10,17 @@ from torch import nn
 import torchvision
 from ..hooks import collect_stats
 from ..pruner import SubspacePruner
-from .train import _autocast
+from .train import amp_autocast
 from .data import check_device
 from ..checks import check_budget, check_count
 from ..ordering import get_ordering
 
 # %% auto #0
-__all__ = ['prepare_for_speed_', 'images_per_second', 'benchmark_model', 'format_benchmark', 'run_benchmark']
+__all__ = ['sync', 'prepare_for_speed_', 'images_per_second', 'benchmark_model', 'format_benchmark', 'run_benchmark']
 
 # %% ../../nbs/experiments/06a_bench.ipynb #d5958a5b
-def _sync(device):
+def sync(device):
+    "Wait for the device's queued work (CUDA), so that a timer reads the time the work took; nothing on the CPU."
     if torch.device(device).type == "cuda": torch.cuda.synchronize(device)
 
 def _rss() -> int:
@@ -55,7 +56,7 @@ class _Peak:
 
 def _timed(fn, device) -> tuple[float, float]:
     "(wall seconds, CPU seconds of this process) of `fn()`."
-    _sync(device); t, c = time.perf_counter(), time.process_time(); fn(); _sync(device)
+    sync(device); t, c = time.perf_counter(), time.process_time(); fn(); sync(device)
     return time.perf_counter() - t, time.process_time() - c
 
 @torch.no_grad()
@@ -95,7 +96,7 @@ def images_per_second(model:nn.Module, # evaluated in eval mode (mode restored)
     if device.type == "cuda": x = x.contiguous(memory_format=torch.channels_last)
     was = model.training; model.eval()
     try:
-        with torch.inference_mode(), _autocast(device, amp):
+        with torch.inference_mode(), amp_autocast(device, amp):
             for _ in range(warmup): model(x)
             dt, _ = _timed(lambda: [model(x) for _ in range(iters)], device)
     finally: model.train(was)

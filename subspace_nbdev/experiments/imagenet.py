@@ -17,164 +17,14 @@ from ..ordering import ORDERINGS, get_ordering, UnknownNameError
 from ..allocation import get_allocation
 from ..surgery import count_macs
 from ..checks import check_budget, check_folder
-from .train import (evaluate, finetune, set_seed, dist_env, init_distributed, default_device,
-                                  _autocast)
-from .bench import _sync, prepare_for_speed_, images_per_second
+from .train import (evaluate, finetune, set_seed, dist_env, init_distributed, default_device, amp_autocast)
+from .bench import sync, prepare_for_speed_, images_per_second
+from .imagenet_inputs import (ARCHS, check_arch, resolve_weights, weights_label, check_weights_file,
+                                                    load_model, meta_model, check_data)
 
 # %% auto #0
-__all__ = ['ARCHS', 'COLUMNS', 'NETWORK_NAMES', 'check_arch', 'resolve_weights', 'weights_label', 'read_state_dict',
-           'check_weights_file', 'load_model', 'check_data', 'resolve_device', 'check_imagenet_args',
-           'calibration_cost', 'record_cells', 'markdown_table', 'record_row', 'imagenet_experiment']
-
-# %% ../../nbs/experiments/09_imagenet.ipynb #e69f1ba1
-ARCHS = ("vgg16", "resnet50")  # the paper's networks; any torchvision classification model name is accepted
-_CKPT_KEYS = ("state_dict", "model", "model_state_dict", "net")
-
-def _torchvision_archs() -> list[str]:
-    import torchvision
-    return torchvision.models.list_models(module=torchvision.models)
-
-def check_arch(arch:str, # a torchvision classification model name, e.g. "vgg16"
-              ) -> str:
-    "`arch` itself if torchvision has it as a classification model, else a ValueError listing the choices."
-    names = _torchvision_archs()
-    if arch not in names:
-        raise ValueError(f"arch={arch!r} is not a torchvision classification model: use {' or '.join(ARCHS)} "
-                         f"(the paper's networks) or another name from torchvision.models.list_models(), e.g. "
-                         f"{', '.join(n for n in names if n.startswith(('vgg', 'resnet')))}")
-    return arch
-
-def _weight_names(arch:str) -> list[str]:
-    from torchvision.models import get_model_weights
-    enum = get_model_weights(arch)
-    return [f"{enum.__name__}.{w.name}" for w in enum] + ["DEFAULT"]
-
-def _looks_like_file(w) -> bool:
-    return isinstance(w, Path) or "/" in str(w) or str(w).endswith((".pth", ".pt", ".tar", ".ckpt", ".bin")) \
-        or Path(str(w)).expanduser().exists()
-
-def resolve_weights(arch:str, # a torchvision architecture name
-                    weights:str|Path|None, # "random"/None, a torchvision weights name, or the path of a .pth file
-                   ):
-    "None (random init), the torchvision `WeightsEnum` member for `arch`, or the `Path` of an existing weights file."
-    from torchvision.models import get_model_weights, get_weight
-    check_arch(arch)
-    if weights is None or str(weights).strip().lower() in ("", "none", "random"): return None
-    if _looks_like_file(weights):
-        p = Path(weights).expanduser()
-        if not p.is_file():
-            raise FileNotFoundError(f"weights file {p} not found: pass an existing .pth file, a torchvision weights "
-                                    f"name of {arch} ({', '.join(_weight_names(arch))}) or 'random'")
-        return p
-    enum, name = get_model_weights(arch), str(weights).strip()
-    if "." in name:
-        try: w = get_weight(name)
-        except (ValueError, KeyError, AttributeError):
-            raise ValueError(f"weights={name!r} is neither a file nor a torchvision weights name: use one of "
-                             f"{', '.join(_weight_names(arch))}, 'random' or a .pth file") from None
-        if not isinstance(w, enum):
-            raise ValueError(f"weights={name!r} are for another architecture than {arch}: "
-                             f"pass weights for {arch} ({', '.join(_weight_names(arch))})")
-        return w
-    if name == "DEFAULT": return enum.DEFAULT
-    if name not in enum.__members__:
-        raise ValueError(f"weights={name!r} is not a weights name of {arch}: use one of "
-                         f"{', '.join(_weight_names(arch))}, 'random' or a .pth file")
-    return enum[name]
-
-def weights_label(w) -> str:
-    "A short name for resolved weights: 'random', 'VGG16_Weights.IMAGENET1K_V1' or the file name."
-    if w is None: return "random"
-    if isinstance(w, Path): return w.name
-    return f"{type(w).__name__}.{w.name}"
-
-# %% ../../nbs/experiments/09_imagenet.ipynb #39affe99
-def read_state_dict(path:str|Path, # a .pth file: a state dict, or a checkpoint dict holding one
-                   ) -> dict:
-    "The state dict in a weights file (memory-mapped where possible), unwrapped from a checkpoint, without `module.` prefixes."
-    path = Path(path)
-    try: sd = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except RuntimeError: sd = torch.load(path, map_location="cpu", weights_only=True)  # old (non-zip) format
-    except Exception as e:
-        raise ValueError(f"weights file {path} could not be read as a PyTorch state dict ({type(e).__name__}: {e}): "
-                         "pass a file written by torch.save(model.state_dict(), path)") from e
-    for k in _CKPT_KEYS:
-        if isinstance(sd, dict) and isinstance(sd.get(k), dict): sd = sd[k]; break
-    if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
-        raise ValueError(f"weights file {path} holds a {type(sd).__name__}, not a state dict (name -> tensor) "
-                         f"nor a checkpoint with one under {list(_CKPT_KEYS)}: save model.state_dict()")
-    if sd and all(k.startswith("module.") for k in sd): sd = {k[len("module."):]: v for k, v in sd.items()}
-    return sd
-
-def _meta_model(arch:str, **kw) -> nn.Module:
-    "The architecture on the meta device: shapes only, built in milliseconds."
-    import torchvision
-    with torch.device("meta"): return torchvision.models.get_model(arch, weights=None, **kw)
-
-def _few(keys, n=4) -> str:
-    keys = sorted(keys)
-    return ", ".join(keys[:n]) + (f", ... ({len(keys)} in all)" if len(keys) > n else "")
-
-def check_weights_file(arch:str, # the architecture the file must fit
-                       path:str|Path, # the weights file
-                      ) -> dict:
-    "Read `path` and check that its keys and shapes are exactly those of `arch`; returns the state dict."
-    sd, ref = read_state_dict(path), _meta_model(arch).state_dict()
-    missing, unexpected = set(ref) - set(sd), set(sd) - set(ref)
-    shapes = [k for k in set(ref) & set(sd) if tuple(ref[k].shape) != tuple(sd[k].shape)]
-    if missing or unexpected or shapes:
-        parts = ([f"missing keys: {_few(missing)}"] if missing else []) + \
-                ([f"unexpected keys: {_few(unexpected)}"] if unexpected else []) + \
-                ([f"shape mismatches: " + ", ".join(f"{k} {tuple(sd[k].shape)} in the file vs {tuple(ref[k].shape)}"
-                                                    for k in sorted(shapes)[:3])] if shapes else [])
-        raise ValueError(f"weights file {path} does not fit arch {arch} ({'; '.join(parts)}): pass weights for {arch}")
-    return sd
-
-def load_model(arch:str, # a torchvision classification model name
-               weights:str|Path|None="IMAGENET1K_V1", # see `resolve_weights`
-              ) -> nn.Module:
-    "torchvision's `arch` with `weights`, in eval mode (files are loaded with strict=True)."
-    import torchvision
-    w = resolve_weights(arch, weights)
-    if isinstance(w, Path):
-        sd = check_weights_file(arch, w)
-        model = torchvision.models.get_model(arch, weights=None)
-        model.load_state_dict(sd, strict=True)
-        return model.eval()
-    try: return torchvision.models.get_model(arch, weights=w).eval()
-    except OSError as e:  # URLError is an OSError: no internet
-        raise RuntimeError(f"could not download {weights_label(w)} from {w.url} ({e}). On a machine without internet, "
-                           f"copy the file {Path(w.url).name} (torchvision caches it in {torch.hub.get_dir()}/checkpoints) "
-                           "and pass its path as the weights") from e
-
-# %% ../../nbs/experiments/09_imagenet.ipynb #c4d4b22c
-_IMG_EXT = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
-
-def check_data(data:str|Path, # the ImageNet root, holding train/ and val/
-              ) -> list[str]: # the class folder names (sorted)
-    "Check the ImageFolder layout of `data/train` and `data/val` from directory listings; clear errors."
-    root = Path(data).expanduser()
-    layout = (f"expected {root}/train/<class>/*.JPEG and {root}/val/<class>/*.JPEG (one folder per class, "
-              "e.g. n01440764)")
-    if not root.is_dir(): raise FileNotFoundError(f"data folder {root} not found: pass the ImageNet root ({layout})")
-    classes = {}
-    for split in ("train", "val"):
-        d = root/split
-        if not d.is_dir(): raise FileNotFoundError(f"data folder {root} has no {split}/ subfolder: {layout}")
-        sub = sorted(e.name for e in os.scandir(d) if e.is_dir())
-        if not sub:
-            flat = sum(1 for e in os.scandir(d) if e.name.lower().endswith(_IMG_EXT))
-            hint = (f" It holds {flat} images directly: sort them into class folders (for ImageNet's val, e.g. "
-                    "with the common valprep.sh script)." if flat else "")
-            raise FileNotFoundError(f"{d} has no class subfolders: {layout}.{hint}")
-        first = next((e for e in os.scandir(d/sub[0]) if e.name.lower().endswith(_IMG_EXT)), None)
-        if first is None: raise FileNotFoundError(f"class folder {d/sub[0]} holds no images ({', '.join(_IMG_EXT)})")
-        classes[split] = sub
-    if classes["train"] != classes["val"]:
-        diff = set(classes["train"]) ^ set(classes["val"])
-        raise ValueError(f"{root}/train and {root}/val have different class folders ({len(classes['train'])} vs "
-                         f"{len(classes['val'])}; e.g. {_few(diff)} in only one): the labels would not match")
-    return classes["train"]
+__all__ = ['COLUMNS', 'NETWORK_NAMES', 'resolve_device', 'check_imagenet_args', 'calibration_cost', 'record_cells',
+           'markdown_table', 'record_row', 'imagenet_experiment']
 
 # %% ../../nbs/experiments/09_imagenet.ipynb #56eaa792
 def resolve_device(device:str|torch.device="auto", # "auto", "cpu", "cuda" or "cuda:N"
@@ -244,7 +94,7 @@ def check_imagenet_args(arch:str="vgg16", # torchvision architecture
     classes = check_data(data)
     w = resolve_weights(arch, weights)
     if isinstance(w, Path): check_weights_file(arch, w)
-    outputs = _out_features(_meta_model(arch))
+    outputs = _out_features(meta_model(arch))
     if len(classes) > outputs:
         raise ValueError(f"{data} has {len(classes)} classes but {arch} has {outputs} outputs: pass an ImageNet-1k "
                          "folder (or a subset of its classes)")
@@ -266,18 +116,18 @@ def calibration_cost(model:nn.Module, # the unpruned network (moved to `device`)
     t = time.perf_counter()
     pruner = SubspacePruner(model, batches[0][:1], **pruner_kwargs)
     groups_s = time.perf_counter() - t
-    with torch.inference_mode(), _autocast(device, amp): model(batches[0])  # warm-up
-    _sync(device); t = time.perf_counter()
-    with torch.inference_mode(), _autocast(device, amp):
+    with torch.inference_mode(), amp_autocast(device, amp): model(batches[0])  # warm-up
+    sync(device); t = time.perf_counter()
+    with torch.inference_mode(), amp_autocast(device, amp):
         for b in batches: model(b)
-    _sync(device); forward_s = time.perf_counter() - t
-    with _autocast(device, amp):
+    sync(device); forward_s = time.perf_counter() - t
+    with amp_autocast(device, amp):
         with warnings.catch_warnings():   # the warm-up sees one batch: its scarce-data notes are not the run's
             warnings.simplefilter("ignore", CalibrationWarning)
             pruner.calibrate(batches[:1], max_samples=None, progress=False)  # warm-up (same kernels, allocations)
-        _sync(device); t = time.perf_counter()
+        sync(device); t = time.perf_counter()
         pruner.calibrate(batches, max_samples=None, progress=False)
-        _sync(device); calibrate_s = time.perf_counter() - t
+        sync(device); calibrate_s = time.perf_counter() - t
     return dict(images=n, groups_s=groups_s, forward_s=forward_s, calibrate_s=calibrate_s,
                 stats_s=pruner.timings["stats_s"], factor_s=pruner.timings["factor_s"],
                 ratio=calibrate_s / forward_s, stats_ratio=pruner.timings["stats_s"] / forward_s), pruner
@@ -325,9 +175,9 @@ class _Steps:
     def __init__(self, device, times=None): self.device, self.times = device, dict(times or {})
     @contextmanager
     def __call__(self, name):
-        _sync(self.device); t = time.perf_counter()
+        sync(self.device); t = time.perf_counter()
         yield
-        _sync(self.device); self.times[name] = round(time.perf_counter() - t, 3)
+        sync(self.device); self.times[name] = round(time.perf_counter() - t, 3)
 
 def _widths(model:nn.Module) -> dict:
     "Output width of every conv and linear layer, by name."
@@ -443,7 +293,7 @@ def imagenet_experiment(arch:str="vgg16", # torchvision architecture: "vgg16" or
             say(f"[3/6] calibrating on {len(calib)} training images")
             with steps("calibrate"):
                 pruner = SubspacePruner(model, example, ordering=ordering, allocation=allocation, compensate=compensate)
-                with _autocast(dev, amp): pruner.calibrate(loader(calib), max_samples=calib_images, progress=progress)
+                with amp_autocast(dev, amp): pruner.calibrate(loader(calib), max_samples=calib_images, progress=progress)
             say(f"[4/6] pruning to {macs:g} of the MACs")
             with steps("prune"):
                 pruned, report = pruner.prune(macs=float(macs))  # checked above; NumPy scalars too
@@ -456,7 +306,7 @@ def imagenet_experiment(arch:str="vgg16", # torchvision architecture: "vgg16" or
     if rank != 0 or resumed:
         import torchvision
         pruned = load_pruned(pruned_path, torchvision.models.get_model(arch, weights=None), map_location="cpu")
-        if resumed: before = _widths(_meta_model(arch))
+        if resumed: before = _widths(meta_model(arch))
     prepare_for_speed_(pruned.eval(), dev)
     after = _widths(pruned)
     rec["widths"] = [dict(layer=n, before=b, after=after[n]) for n, b in before.items()]
