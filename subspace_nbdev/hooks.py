@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn, Tensor
 from tqdm.auto import tqdm
-from .layouts import layout_of, channel_first_view
+from .layouts import layout_of, channel_first_view, channel_axis
 from .errors import SNPError
 from .utils import batch_items, first_items, batch_to, model_device, eval_mode
 
@@ -257,12 +257,6 @@ def call_on_examples(model:nn.Module, # the network
     args, kwargs = example_arguments(example_inputs)
     return model(*args, **kwargs)
 
-# %% ../nbs/00_hooks.ipynb #b3dd6680
-def _channel_dim(module:nn.Module, channels:int|None=None) -> int:
-    "The axis of the channels in `module`'s input: its layout's, else 1 (BN, pooling: channels first)."
-    lay = layout_of(module, channels)
-    return lay.channel_dim if lay is not None else 1
-
 # %% ../nbs/00_hooks.ipynb #4a682810
 TOKEN_MASK = "attention_mask"   # the keyword of a dict batch that marks real tokens (1) and padding (0)
 
@@ -304,7 +298,7 @@ def collect_stats(model:nn.Module, # the network (statistics are taken on this, 
     items = 0
 
     def add(name, module, x, m, held):
-        if m is not None and _channel_dim(module, channels.get(name)) == -1: x = real_tokens(x, m)
+        if m is not None and channel_axis(module, channels.get(name), default=1) == -1: x = real_tokens(x, m)
         x, dim = consumer_view(module, x, channels.get(name))
         if name not in stats:
             stats[name] = ChannelStats(x.shape[1], device=x.device)

@@ -10,11 +10,12 @@ from torch import nn, Tensor
 import torch_pruning as tp
 from torch_pruning.pruner.function import BasePruningFunc
 from .errors import SNPError
+from .registry import Registry
 
 # %% auto #0
 __all__ = ['LAYOUTS', 'Layout', 'LayoutError', 'register_layout', 'layout_of', 'get_layout', 'weighted_types', 'custom_pruners',
-           'LinearLayout', 'FlatLinearLayout', 'channel_first_view', 'ConvLayout', 'DepthwiseConvLayout',
-           'GroupedConvLayout']
+           'channel_axis', 'keep_first_', 'LinearLayout', 'FlatLinearLayout', 'channel_first_view', 'ConvLayout',
+           'DepthwiseConvLayout', 'blocks_of', 'GroupedConvLayout']
 
 # %% ../nbs/00a_layouts.ipynb #5e9bf086
 class Layout(BasePruningFunc):
@@ -24,6 +25,9 @@ class Layout(BasePruningFunc):
     custom:bool = False          # Torch-Pruning does not know these classes: pass the layout to it as a customized pruner
     channel_dim:int = -1         # axis of the channels in the layer's input and output tensors
 
+    def __init_subclass__(cls, **kw):   # a layout without a name of its own is named after its class (its key in `LAYOUTS`)
+        super().__init_subclass__(**kw)
+        if "name" not in cls.__dict__: cls.name = cls.__qualname__
     def __init__(self): super().__init__(pruning_dim=1)
     def accepts(self, m:nn.Module, channels:int|None=None) -> bool:
         "Whether this layout handles `m` (as a consumer of `channels` flattened channels, if given)."
@@ -73,25 +77,27 @@ class Layout(BasePruningFunc):
     def __repr__(self): return f"{type(self).__name__}({self.name!r})"
 
 # %% ../nbs/00a_layouts.ipynb #09ee3a34
-LAYOUTS:list[Layout] = []   # newest first
+LAYOUTS = Registry("layout", Layout)   # name -> layout, oldest first; `layout_of` tries `LAYOUTS.newest_first()`
 
 class LayoutError(SNPError, TypeError):
     "A module that no registered layout handles, where one is needed."
 
 def register_layout(layout:Layout, # an instance of a `Layout` subclass
+                    replace:bool=False, # replace a different layout registered under the same name
                    ) -> Layout:
     "Add `layout` ahead of the registered ones (the newest registration wins); returns it."
     if not isinstance(layout, Layout):
         raise TypeError(f"register_layout takes a Layout instance, got {type(layout).__name__}: subclass "
                         "subspace_nbdev.layouts.Layout and pass an instance, e.g. register_layout(MyLayout())")
-    LAYOUTS[:] = [layout] + [l for l in LAYOUTS if l is not layout]
+    LAYOUTS.register(layout, replace=replace)          # a different layout under a taken name needs replace=True
+    LAYOUTS[layout.name] = LAYOUTS.pop(layout.name)   # registered again: the newest again
     return layout
 
 def layout_of(m:nn.Module, # a layer
               channels:int|None=None, # for a linear layer reading a flattened map: its number of channels
              ) -> Layout|None:
     "The registered layout that handles `m` (in that role), or None."
-    return next((l for l in LAYOUTS if l.accepts(m, channels)), None)
+    return next((l for l in LAYOUTS.newest_first() if l.accepts(m, channels)), None)
 
 def get_layout(m:nn.Module, channels:int|None=None, what:str="SNP") -> Layout:
     "`layout_of`, or a `LayoutError` naming the module and the fix."
@@ -99,20 +105,29 @@ def get_layout(m:nn.Module, channels:int|None=None, what:str="SNP") -> Layout:
     if l is None:
         extra = f" reading a flattened map of {channels} channels" if channels is not None else ""
         raise LayoutError(f"{what} cannot handle a {type(m).__name__}{extra} (groups={getattr(m, 'groups', 1)}): no registered "
-                          f"layout accepts it (registered: {[l.name for l in LAYOUTS]}). Leave it out of pruning "
+                          f"layout accepts it (registered: {[l.name for l in LAYOUTS.newest_first()]}). Leave it out of pruning "
                           "(ignored_layers), or register a Layout for it with subspace_nbdev.layouts.register_layout")
     return l
 
 def weighted_types() -> tuple:
     "Every class some registered layout handles (for hooks and Torch-Pruning's group roots)."
-    return tuple(dict.fromkeys(t for l in LAYOUTS for t in l.module_types))
+    return tuple(dict.fromkeys(t for l in LAYOUTS.newest_first() for t in l.module_types))
 
 def custom_pruners() -> dict:
     "Class -> layout for the layouts Torch-Pruning does not know (its `customized_pruners`)."
-    return {t: l for l in reversed(LAYOUTS) if l.custom for t in l.module_types}
+    return {t: l for l in LAYOUTS.values() if l.custom for t in l.module_types}
+
+# %% ../nbs/00a_layouts.ipynb #08092a88
+def channel_axis(module:nn.Module, # a layer
+                 channels:int|None=None, # for a linear layer reading a flattened map: its number of channels
+                 default:int=1, # the axis for a module that no registered layout handles (1: channels first)
+                ) -> int:
+    "The axis of the channels in `module`'s input and output: its layout's `channel_dim`, else `default`."
+    lay = layout_of(module, channels)
+    return lay.channel_dim if lay is not None else default
 
 # %% ../nbs/00a_layouts.ipynb #bd2a6a3e
-def _keep_first_(m:nn.Module, kind:str, k:int):
+def keep_first_(m:nn.Module, kind:str, k:int):
     "Keep the first `k` output channels (`kind='out'`) or input columns (`'in'`) of `m`, as views of its tensors (no copy)."
     for a in (("weight", "bias", "running_mean", "running_var") if kind == "out" else ("weight",)):
         t = getattr(m, a, None)
@@ -129,7 +144,7 @@ class LinearLayout(Layout):
     def get_out_channels(self, m): return m.out_features
     def get_in_channels(self, m): return m.in_features
     def accepts(self, m, channels=None): return isinstance(m, nn.Linear) and channels is None
-    def narrow_(self, m, kind, k): _keep_first_(m, kind, k)   # views: no copy of a 400 MB classifier weight
+    def narrow_(self, m, kind, k): keep_first_(m, kind, k)   # views: no copy of a 400 MB classifier weight
 
 # %% ../nbs/00a_layouts.ipynb #e0645bce
 class FlatLinearLayout(LinearLayout):
@@ -178,7 +193,7 @@ class ConvLayout(Layout):
     def params(self, m, cin=None, cout=None):
         cin = m.in_channels if cin is None else cin; cout = m.out_channels if cout is None else cout
         return cin * cout * math.prod(m.kernel_size) + cout * (m.bias is not None)
-    def narrow_(self, m, kind, k): _keep_first_(m, kind, k)
+    def narrow_(self, m, kind, k): keep_first_(m, kind, k)
     def coverage(self, m, in_size=None, channels=None):
         taps = math.prod(m.kernel_size)
         one = (torch.ones(1, taps, dtype=torch.float64), torch.ones(1, dtype=torch.float64))
@@ -222,12 +237,12 @@ class DepthwiseConvLayout(ConvLayout):
         cout = m.out_channels if cout is None else cout
         return cout * math.prod(m.kernel_size) + cout * (m.bias is not None)
     def narrow_(self, m, kind, k):   # both kinds: the channel count is one
-        _keep_first_(m, "out", k); m.in_channels = m.out_channels = m.groups = k
+        keep_first_(m, "out", k); m.in_channels = m.out_channels = m.groups = k
 
 register_layout(DepthwiseConvLayout())
 
 # %% ../nbs/00a_layouts.ipynb #e244daeb
-def _blocks_of(n:int, G:int, idxs) -> list[list[int]]:
+def blocks_of(n:int, G:int, idxs) -> list[list[int]]:
     "Per block of n // G consecutive channels, the positions (within the block) of `idxs`; equal counts or ValueError."
     size, per = n // G, [[] for _ in range(G)]
     for i in sorted(int(i) for i in idxs): per[i // size].append(i % size)
@@ -272,19 +287,19 @@ class GroupedConvLayout(ConvLayout):
         cin = m.in_channels if cin is None else cin; cout = m.out_channels if cout is None else cout
         return cout * (cin // m.groups) * math.prod(m.kernel_size) + cout * (m.bias is not None)
     def prune_out_channels(self, m, idxs):
-        _blocks_of(m.out_channels, m.groups, idxs)
+        blocks_of(m.out_channels, m.groups, idxs)
         keep = sorted(set(range(m.out_channels)) - {int(i) for i in idxs})
         m.weight = nn.Parameter(m.weight.detach()[keep].clone(), requires_grad=m.weight.requires_grad)
         if m.bias is not None: m.bias = nn.Parameter(m.bias.detach()[keep].clone(), requires_grad=m.bias.requires_grad)
         m.out_channels = len(keep); return m
     def prune_in_channels(self, m, idxs):
-        per, size, o = _blocks_of(m.in_channels, m.groups, idxs), m.in_channels // m.groups, m.out_channels // m.groups
+        per, size, o = blocks_of(m.in_channels, m.groups, idxs), m.in_channels // m.groups, m.out_channels // m.groups
         W = m.weight.detach()
         W = torch.cat([W[b * o:(b + 1) * o][:, sorted(set(range(size)) - set(p))] for b, p in enumerate(per)])
         m.weight = nn.Parameter(W.clone(), requires_grad=m.weight.requires_grad)
         m.in_channels -= len(idxs); return m
     def narrow_(self, m, kind, k):   # the first k // groups channels of every block (k a multiple of groups)
-        if kind == "out": _keep_first_(m, "out", k); m.out_channels = k
-        else: _keep_first_(m, "in", k // m.groups); m.in_channels = k
+        if kind == "out": keep_first_(m, "out", k); m.out_channels = k
+        else: keep_first_(m, "in", k // m.groups); m.in_channels = k
 
 register_layout(GroupedConvLayout())

@@ -11,7 +11,8 @@ import torch
 from torch import nn, Tensor
 from fastcore.basics import patch
 from .hooks import (collect_stats, EmptyLoaderError, ChannelStats, consumer_view, batch_arguments, TOKEN_MASK,
-                                  _channel_dim, real_tokens)
+                                  real_tokens)
+from .layouts import channel_axis as _channel_dim   # default=1: channels first where no layout says
 from .utils import eval_mode, first_items, batch_to, batch_items, model_device, tensors_in
 from .checks import UnreachableBudgetError, check_budget, check_threshold, model_fingerprint, check_unchanged, degenerate_groups
 from .triangular import ldl, ldl_columns
@@ -23,7 +24,7 @@ from .compensation import (_consumer_layout, least_squares_map, removed_nodes, c
 from .layouts import get_layout
 from .surgery import (ChannelGroup, find_groups, count_macs, WidthCost, trace_graph,
                                     remove_channels_, apply_cuts_)
-from .surgery import blockwise_cov, round_robin, _expand_ignored
+from .surgery import blockwise_cov, round_robin, ignored_modules as _expand_ignored
 from .blocks import head_channels
 from .heads import heads_visible, find_heads, head_factors, block_ordering, UnitCost, HeadGroup
 from .errors import SNPError
