@@ -13,15 +13,18 @@ from .utils import eval_mode, tensors_in
 from .checks import (UnreachableBudgetError, check_one_budget, check_damping, check_sequential, model_fingerprint,
                                    check_unchanged)
 from .ordering import Ordering, get_ordering
-from .allocation import ALLOCATIONS, Allocation, BudgetSearch, NeedsBudgetError, get_allocation
+from .allocation import Allocation, BudgetSearch, NeedsBudgetError, get_allocation
 from .compensation import removed_nodes, compensate_
 from .surgery import find_groups, count_macs, trace_graph, _expand_ignored
 from .heads import find_heads, UnitCost
-from .factors import Factors, DAMPING, DAMPINGS, comp_label
+from .factors import Factors, DAMPINGS, comp_label
 from .units import ChannelUnit, HeadUnit, HELD_OUT, recollect, units_visible, joint_stats, fold_dense_
 from .report import GroupRow, PruneReport
 from .diagnostics import CalibrationError, CalibrationWarning, SCARCE, watch_inputs, check_data
+# re-exported where callers import them from the pruner: the package (save/load), experiments (ALLOCATIONS, DAMPING, _check_damping)
 from .serialize import save_pruned, load_pruned, fit_to_state_dict_
+from .allocation import ALLOCATIONS
+from .factors import DAMPING
 _check_damping = check_damping   # experiments/lm.py imports this name: switch it to checks.check_damping
 
 # %% auto #0
@@ -226,10 +229,10 @@ def _measure(self:SubspacePruner, pruned:nn.Module) -> float|None:
 
 # %% ../nbs/06_pruner.ipynb #54b0f2f4
 @patch
-def _build(self:SubspacePruner, widths:list, ordering:Ordering, compensate:bool, sequential:bool|str, remove:bool=True,
+def _build(self:SubspacePruner, widths:list, ordering:str|Ordering, compensate:bool, sequential:bool|str, remove:bool=True,
            damping:float|tuple|None=None) -> tuple[nn.Module, list]:
     "A pruned deep copy of the model, with one report row per group; the record of cuts and new biases on the copy."
-    damping = self.damping if damping is None else damping
+    ordering, damping = get_ordering(ordering), self.damping if damping is None else damping
     widths = self.cost.round(widths)   # grouped convs: equal widths per block, as the budget search priced them
     model = copy.deepcopy(self.model)
     graph = trace_graph(model, self.example_inputs)[0] if remove else None
