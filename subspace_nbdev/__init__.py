@@ -11,7 +11,7 @@ __all__ = ['SubspacePruner', 'PruneReport', 'save_pruned', 'load_pruned', 'Layou
            'LayoutError', 'UnknownNameError', 'DuplicateNameError', 'NeedsBudgetError', 'MissingErrorWeightsError',
            'BlockSizeError', 'TraceError', 'GraphTooLargeError', 'ModelInputError', 'IgnoredLayersTypeError',
            'UnknownModuleClassError', 'HeadError', 'HeadOrderingError', 'AttentionConfigError', 'CalibrationError',
-           'SelectionError']
+           'SelectionError', 'OptionError']
 
 # %% ../nbs/00_package.ipynb #1b3652b4
 from .pruner import SubspacePruner, PruneReport, save_pruned, load_pruned
@@ -21,7 +21,7 @@ from .allocation import Allocation, register_allocation
 from .heads import HeadLayout, register_head_layout
 from . import torchvision_attention   # registers the head layouts of nn.MultiheadAttention and Swin
 from .errors import SNPError
-from .checks import BudgetError, UnreachableBudgetError, CountError, ModelChangedError
+from .checks import BudgetError, UnreachableBudgetError, CountError, ModelChangedError, OptionError
 from .hooks import BatchError, ForwardError, NonFiniteError, EmptyLoaderError
 from .layouts import LayoutError
 from .registry import UnknownNameError, DuplicateNameError
@@ -41,4 +41,4 @@ _all_ = ["SubspacePruner", "PruneReport", "save_pruned", "load_pruned", "Layout"
          "NonFiniteError", "EmptyLoaderError", "LayoutError", "UnknownNameError", "DuplicateNameError", "NeedsBudgetError",
          "MissingErrorWeightsError", "BlockSizeError", "TraceError", "GraphTooLargeError", "ModelInputError",
          "IgnoredLayersTypeError", "UnknownModuleClassError", "HeadError", "HeadOrderingError", "AttentionConfigError",
-         "CalibrationError", "SelectionError"]
+         "CalibrationError", "SelectionError", "OptionError"]

@@ -14,9 +14,10 @@ from .registry import Registry
 from .errors import SNPError
 
 # %% auto #0
-__all__ = ['ALLOCATIONS', 'cumulative_variance', 'BudgetSearch', 'NeedsBudgetError', 'Allocation', 'register_allocation',
-           'get_allocation', 'keep_counts', 'VarianceAllocation', 'uniform_counts', 'UniformAllocation', 'cost_counts',
-           'CostAllocation', 'MissingErrorWeightsError', 'output_errors', 'ErrorAllocation', 'ErrorThresholdAllocation']
+__all__ = ['ALLOCATIONS', 'cumulative_variance', 'DictRecord', 'BudgetSearch', 'NeedsBudgetError', 'Allocation',
+           'register_allocation', 'get_allocation', 'keep_counts', 'VarianceAllocation', 'uniform_counts',
+           'UniformAllocation', 'cost_counts', 'CostAllocation', 'MissingErrorWeightsError', 'output_errors',
+           'ErrorAllocation', 'ErrorThresholdAllocation']
 
 # %% ../nbs/03_allocation.ipynb #b998b90d
 def _check_d(d:Tensor, # (n,) subspace variances
@@ -63,7 +64,7 @@ def cumulative_variance(d:Tensor, # (n,) variances d_i >= 0 of the triangular-su
     return F
 
 # %% ../nbs/03_allocation.ipynb #0a8d68e3
-class _Record:
+class DictRecord:
     "Dict-style reading of a dataclass record (`r['after']`, `r.get('comp', '')`, `dict(r)`), for code written when records were dicts."
     _optional = ()   # fields left out of keys() while None (the dicts did not have them then)
     def keys(self) -> list:
@@ -75,7 +76,7 @@ class _Record:
     def get(self, key, default=None): return self[key] if key in self.keys() else default
 
 @dataclass
-class BudgetSearch(_Record):
+class BudgetSearch(DictRecord):
     "A budget search: the widths and parameter that meet `target`, the allocation's next step (which does not), and their costs."
     widths:list               # kept nodes per prunable group
     param:float               # the allocation parameter that gives them

@@ -6,15 +6,15 @@
 from __future__ import annotations
 import torch
 from torch import Tensor
-from .triangular import ldl, _check_cov
-from .ordering import _ridged_inverse, _eig_range
+from .triangular import ldl, check_cov
+from .ordering import ridged_inverse, eig_range, OrderContext, ORDERINGS, get_ordering, Ordering
 from .utils import descending
 from .allocation import cumulative_variance
 from .errors import SNPError
 
 # %% auto #0
-__all__ = ['BLOCK_ORDERINGS', 'BlockSizeError', 'head_channels', 'block_ldl', 'block_zca_scores', 'block_partial_scores',
-           'block_order', 'head_cumulative_variance']
+__all__ = ['BlockSizeError', 'head_channels', 'block_ldl', 'block_zca_scores', 'block_partial_scores', 'block_order',
+           'head_cumulative_variance']
 
 # %% ../nbs/02b_blocks.ipynb #9b62e076
 class BlockSizeError(SNPError, ValueError):
@@ -44,7 +44,7 @@ def block_ldl(cov:Tensor, # (h*b, h*b) covariance of the heads' channels, heads 
               rtol:float=1e-6, # as in `ldl`: a channel explained by the channels before it has delta = 0 exactly
              ) -> tuple[Tensor, Tensor, Tensor]: # L (n, n) block unit lower triangular, D (h, b, b), d (h,) = tr D_i; float64
     "Block LDL `cov = L blockdiag(D) L^T`: D_i is the covariance of head i given the heads before it, d_i its trace."
-    S = _check_cov(cov)
+    S = check_cov(cov)
     n = S.shape[0]
     b = _check_b(n, b)
     h = n // b
@@ -61,9 +61,7 @@ def block_ldl(cov:Tensor, # (h*b, h*b) covariance of the heads' channels, heads 
     return L, D, D.diagonal(dim1=1, dim2=2).sum(1)
 
 # %% ../nbs/02b_blocks.ipynb #c4c88307
-BLOCK_ORDERINGS = ("zca", "partial", "variance", "none", "random")
-
-def _blocks(M:Tensor, h:int, b:int) -> Tensor:
+def _diagonal_blocks(M:Tensor, h:int, b:int) -> Tensor:
     "The (h, b, b) diagonal blocks of an (h*b, h*b) matrix."
     return M.reshape(h, b, h, b).diagonal(dim1=0, dim2=2).permute(2, 0, 1)
 
@@ -78,13 +76,13 @@ def block_zca_scores(cov:Tensor, # (h*b, h*b) covariance of the heads' channels
                      max_rank:float|None=None, # as in `zca_scores`: use the range of S when its rank is small
                     ) -> Tensor: # (h,) float64
     "Block unnormalised ZCA score tr(Z_ii^-2) with Z = S^-1/2 and Z_ii head i's b x b diagonal block."
-    S = _check_cov(cov)
+    S = check_cov(cov)
     n = S.shape[0]
     b = _check_b(n, b)
     h = n // b
     if n == 0: return S.new_zeros(0)
     if float(S.diagonal().max()) <= 0: return S.new_zeros(h)    # no variance anywhere: all scores tie
-    w, V, Q = _eig_range(S, rtol, max_rank)   # as zca_scores: all eigenpairs, or those of the range
+    w, V, Q = eig_range(S, rtol, max_rank)   # as zca_scores: all eigenpairs, or those of the range
     top = float(w.max())
     if top <= 0: return S.new_zeros(h)
     f = rtol * top
@@ -100,13 +98,13 @@ def block_partial_scores(cov:Tensor, # (h*b, h*b) covariance of the heads' chann
                          ridge:float=1e-10, # relative ridge for the inverse (singular covariances), as `partial_scores`
                         ) -> Tensor: # (h,) float64
     "Block partial variance tr(((S^-1)_ii)^-1): the variance of head i unexplained by all the other heads."
-    S = _check_cov(cov)
+    S = check_cov(cov)
     n = S.shape[0]
     b = _check_b(n, b)
     if n == 0: return S.new_zeros(0)
     if float(S.diagonal().max()) <= 0: return S.new_zeros(n // b)
-    P, _ = _ridged_inverse(S, ridge)
-    return _inv_trace(_blocks(P, n // b, b))
+    P, _ = ridged_inverse(S, ridge)
+    return _inv_trace(_diagonal_blocks(P, n // b, b))
 
 # %% ../nbs/02b_blocks.ipynb #74295160
 def _descending_tied(scores:Tensor, # (h,) scores
@@ -121,24 +119,29 @@ def _descending_tied(scores:Tensor, # (h,) scores
     key = run * len(s) + o                                     # by run, then by head index within a run
     return o[torch.sort(key).indices]
 
+def _block_zca(S, b, ctx): return _descending_tied(block_zca_scores(S, b))
+def _block_partial(S, b, ctx): return _descending_tied(block_partial_scores(S, b))
+def _block_variance(S, b, ctx): return _descending_tied(_diagonal_blocks(S, S.shape[0] // b, b).diagonal(dim1=1, dim2=2).sum(1))
+def _block_index(S, b, ctx): return torch.arange(S.shape[0] // b, device=S.device)
+def _block_random(S, b, ctx):
+    return torch.randperm(S.shape[0] // b, generator=torch.Generator().manual_seed(int(ctx.seed))).to(S.device)
+
+# the block versions of the built-in orderings (`Ordering.block`): an ordering registered without one cannot prune heads
+for _name, _fn in dict(zca=_block_zca, partial=_block_partial, variance=_block_variance, none=_block_index,
+                       random=_block_random).items(): ORDERINGS[_name].block = _fn
+
 def block_order(cov:Tensor, # (h*b, h*b) covariance of the heads' channels
                 b:int, # channels per head (head_dim)
-                method:str="zca", # one of `BLOCK_ORDERINGS`
+                method:str|Ordering="zca", # a registered ordering with a block version, or such an `Ordering`
                 seed:int=0, # seed of the "random" ordering
                ) -> Tensor:
     "Permutation of the h heads (LongTensor), most important first: pruning removes a tail of it."
-    if method not in BLOCK_ORDERINGS:
-        raise ValueError(f"unknown block ordering {method!r}: use one of {BLOCK_ORDERINGS}")
-    S = _check_cov(cov)
-    n, dev = S.shape[0], S.device
-    b = _check_b(n, b)
-    h = n // b
-    if method == "zca": return _descending_tied(block_zca_scores(S, b))
-    if method == "partial": return _descending_tied(block_partial_scores(S, b))
-    if method == "variance": return _descending_tied(_blocks(S, h, b).diagonal(dim1=1, dim2=2).sum(1))
-    if method == "none": return torch.arange(h, device=dev)
-    g = torch.Generator().manual_seed(int(seed))
-    return torch.randperm(h, generator=g).to(dev)
+    o = get_ordering(method)
+    o.require_block()
+    S = check_cov(cov)
+    b = _check_b(S.shape[0], b)
+    return o.block_order(S, b, OrderContext(seed=seed))
+
 
 # %% ../nbs/02b_blocks.ipynb #21e411de
 def head_cumulative_variance(cov:Tensor, # (h*b, h*b) covariance of the heads' channels, in index order
@@ -146,7 +149,7 @@ def head_cumulative_variance(cov:Tensor, # (h*b, h*b) covariance of the heads' c
                              order, # head order, most important first (`block_order`)
                             ) -> tuple[Tensor, Tensor]: # d (h,) head variances in `order`, F (h,) their normalised cumulative sum
     "Head variances d_i = tr D_i in the given head order and F(k), the share of their total kept by the first k heads."
-    S = _check_cov(cov)
+    S = check_cov(cov)
     _check_b(S.shape[0], b)
     ch = head_channels(torch.as_tensor(order, device=S.device), b)
     if sorted(ch.tolist()) != list(range(S.shape[0])):

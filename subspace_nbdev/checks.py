@@ -14,9 +14,9 @@ from .hooks import ChannelStats
 from .errors import SNPError
 
 # %% auto #0
-__all__ = ['DEGENERATE_KINDS', 'BudgetError', 'UnreachableBudgetError', 'check_budget', 'check_threshold', 'CountError',
-           'check_count', 'check_folder', 'Degenerate', 'degenerate_groups', 'ModelChangedError', 'model_fingerprint',
-           'check_unchanged']
+__all__ = ['DEGENERATE_KINDS', 'BudgetError', 'UnreachableBudgetError', 'check_budget', 'check_threshold', 'check_one_budget',
+           'OptionError', 'check_damping', 'check_sequential', 'CountError', 'check_count', 'check_folder',
+           'Degenerate', 'degenerate_groups', 'ModelChangedError', 'model_fingerprint', 'check_unchanged']
 
 # %% ../nbs/05b_checks.ipynb #8f8f67e0
 class BudgetError(SNPError, ValueError):
@@ -64,6 +64,42 @@ def check_threshold(value, # a cumulative-variance threshold: int, float, NumPy 
     e = _range_error(name, value, False, "the fraction of each layer's variance to keep", "0.99")
     if e: raise e
     return _real(value)
+
+# %% ../nbs/05b_checks.ipynb #62c49bd6
+def check_one_budget(macs=None, # fraction of the MACs to keep, in (0, 1]
+                     params=None, # or fraction of the parameters, in (0, 1]
+                     threshold=None, # or a cumulative-variance threshold, in [0, 1]
+                     caller:str="prune()", # the call that checks, for the message
+                     error:type=BudgetError, # the error raised when not exactly one is given
+                    ) -> tuple[str, float]: # ("macs" | "params" | "threshold", the checked value)
+    "The one budget given, checked, or `error` naming the call and what it got."
+    given = {k: v for k, v in dict(macs=macs, params=params, threshold=threshold).items() if v is not None}
+    if len(given) != 1:
+        raise error(f"{caller} takes exactly one of macs=, params= or threshold=, got {sorted(given) or 'none'}")
+    (kind, value), = given.items()
+    return kind, (check_threshold(value) if kind == "threshold" else check_budget(kind, value))
+
+# %% ../nbs/05b_checks.ipynb #782a578d
+class OptionError(SNPError, ValueError):
+    "A pruner option (damping=, sequential=) outside its allowed values."
+
+def check_damping(damping, # a relative ridge >= 0, or a non-empty tuple (list) of them
+                  as_tuple:bool=False, # always return a tuple (the grid), even for one ridge
+                 ) -> float|tuple:
+    "`damping` as a float (one ridge) or a tuple of floats (a grid), or an `OptionError` naming the value and the fix."
+    ds = tuple(damping) if isinstance(damping, (tuple, list)) else (damping,)
+    if not ds or any(isinstance(d, bool) or not isinstance(d, (int, float)) or not d >= 0 or math.isinf(d) for d in ds):
+        raise OptionError(f"damping={damping!r}: pass a relative ridge >= 0, e.g. damping=0.01 (0: plain least squares), "
+                          "or a tuple of them to choose from on held-out data")
+    ds = tuple(float(d) for d in ds)
+    return ds if as_tuple or isinstance(damping, (tuple, list)) else ds[0]
+
+def check_sequential(sequential, # False, True, or "dense"
+                    ) -> bool|str:
+    "False, True (statistics re-collected on the partially pruned network) or 'dense' (and fitted to the dense outputs)."
+    if sequential == "dense": return "dense"
+    if isinstance(sequential, str): raise OptionError(f"sequential={sequential!r}: pass False, True or 'dense'")
+    return bool(sequential)
 
 # %% ../nbs/05b_checks.ipynb #ec0f8e50
 class CountError(SNPError, ValueError):

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 from .layouts import get_layout
+from .checks import check_damping
 
 # %% auto #0
-__all__ = ['KINDS', 'removed_nodes', 'least_squares_map', 'consumer_matrix', 'compensate_', 'predicted_error', 'tap_coverage',
-           'compensation_error', 'Compensation', 'fit_map', 'best_compensation']
+__all__ = ['KINDS', 'removed_nodes', 'least_squares_map', 'consumer_nodes', 'consumer_matrix', 'compensate_', 'predicted_error',
+           'tap_coverage', 'compensation_error', 'Compensation', 'damped_solve', 'fit_map', 'best_compensation']
 
 # %% ../nbs/04_compensation.ipynb #54c02ea3
 def _as_index(n:int, # number of nodes
@@ -82,7 +83,9 @@ def least_squares_map(cov:Tensor, # (n, n) covariance of the layer's nodes (popu
     return A, mu[R] - A @ mu[K]
 
 # %% ../nbs/04_compensation.ipynb #3bad0c3f
-def _consumer_layout(consumer:nn.Module, channels:int|None) -> tuple[int, int]:
+def consumer_nodes(consumer:nn.Module, # a consumer some registered layout handles
+                   channels:int|None, # for a Linear reading a flattened conv map: its number of channels
+                  ) -> tuple[int, int]:
     "(nodes n, taps per node) of a consumer some layout handles, or LayoutError/ValueError before anything is written."
     return get_layout(consumer, channels, "compensation").nodes(consumer, channels)
 
@@ -90,7 +93,7 @@ def consumer_matrix(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (groups=1
                     channels:int|None=None, # for a Linear reading a flattened conv map: its number of channels
                    ) -> Tensor: # (out * taps, n) float64
     "The consumer's weight as an (out * taps, n) matrix over its n input nodes (for `predicted_error`)."
-    n, taps = _consumer_layout(consumer, channels)
+    n, taps = consumer_nodes(consumer, channels)
     W = get_layout(consumer, channels).weight(consumer, channels).to(torch.float64)
     return W.transpose(1, 2).reshape(-1, n)
 
@@ -104,7 +107,7 @@ def compensate_(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (groups=1) re
                 tap_weights:Tensor|None=None, # (taps,) share of each tap's W_R c in the bias (`best_compensation`); None: all 1
                ) -> nn.Module:
     "Fold x_R ~ A x_K + c into `consumer` in place and zero its removed input columns; returns `consumer`."
-    n, taps = _consumer_layout(consumer, channels)
+    n, taps = consumer_nodes(consumer, channels)
     lay = get_layout(consumer, channels)
     K = _as_index(n, keep)
     R = removed_nodes(n, K)
@@ -179,7 +182,7 @@ def compensation_error(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (group
                       ) -> float:
     "Mean squared change of the consumer's output when x_R ~ A x_K + c is folded in (`compensate_`), on the statistics."
     S, mu = _check_cov_mean(cov, mean)
-    n, taps = _consumer_layout(consumer, channels)
+    n, taps = consumer_nodes(consumer, channels)
     if S.shape[0] != n: raise ValueError(f"cov has {S.shape[0]} nodes but the consumer reads {n}")
     K = _as_index(n, keep).to(S.device); R = removed_nodes(n, K.cpu()).to(S.device)
     A = torch.as_tensor(A).to(S); c = torch.as_tensor(c).to(S)
@@ -213,17 +216,11 @@ class Compensation:
 
 KINDS = ("ls", "ls0", "mean", "none")
 
-def _check_dampings(damping) -> tuple:
-    "A damping or a sequence of them as a tuple of floats >= 0 (a ValueError naming the bad value otherwise)."
-    ds = tuple(damping) if isinstance(damping, (tuple, list)) else (damping,)
-    for d in ds:
-        if isinstance(d, bool) or not isinstance(d, (int, float)) or not d >= 0 or math.isinf(d):
-            raise ValueError(f"damping={damping!r}: pass a relative ridge >= 0, e.g. 0.01 (0: plain least squares), "
-                             "or a tuple of them to choose from")
-    if not ds: raise ValueError("damping=(): pass at least one relative ridge")
-    return tuple(float(d) for d in ds)
-
-def _damped(S:Tensor, B:Tensor, damping:float, rtol:float) -> Tensor:
+def damped_solve(S:Tensor, # (k, k) PSD normal matrix
+                 B:Tensor, # (r, k) right-hand sides as rows
+                 damping:float, # relative ridge: adds damping * mean(diag S) to the diagonal
+                 rtol:float, # relative cutoff for dependent directions (see `least_squares_map`)
+                ) -> Tensor:
     "B (S + damping * mean(diag S) I)^+ : ridge-regularised normal equations."
     if damping > 0 and S.shape[0]:
         S = S + damping * float(S.diagonal().mean().clamp_min(0)) * torch.eye(S.shape[0], dtype=S.dtype, device=S.device)
@@ -241,11 +238,11 @@ def fit_map(kind:str, # a name in `KINDS`
     S, mu = _check_cov_mean(cov, mean)
     n = S.shape[0]
     K = _as_index(n, keep).to(S.device); R = removed_nodes(n, K.cpu()).to(S.device)
-    if kind == "ls": A = _damped(S[K][:, K], S[R][:, K], damping, rtol)
+    if kind == "ls": A = damped_solve(S[K][:, K], S[R][:, K], damping, rtol)
     elif kind == "ls0":   # second moments: the means' outer products obey the mask too
         MKK, MRK = torch.outer(mu[K], mu[K]), torch.outer(mu[R], mu[K])
         if mask is not None: MKK, MRK = MKK * mask[K][:, K].to(S), MRK * mask[R][:, K].to(S)
-        A = _damped(S[K][:, K] + MKK, S[R][:, K] + MRK, damping, rtol)
+        A = damped_solve(S[K][:, K] + MKK, S[R][:, K] + MRK, damping, rtol)
     elif kind in ("mean", "none"): A = S.new_zeros(len(R), len(K))
     else: raise ValueError(f"kind={kind!r}: choose among {KINDS}")
     return A, (S.new_zeros(len(R)) if kind == "none" else mu[R] - A @ mu[K])
@@ -266,11 +263,11 @@ def best_compensation(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (groups
                      ) -> Compensation:
     "The candidate map with the least predicted output error (`compensation_error`), each fitted on `cov`/`mean` and scored on `eval_cov`/`eval_mean`."
     if not kinds or set(kinds) - set(KINDS): raise ValueError(f"kinds={kinds!r}: choose among {KINDS}")
-    dampings = _check_dampings(damping)
+    dampings = check_damping(damping, as_tuple=True)
     S, mu = _check_cov_mean(cov, mean)
     if (eval_cov is None) != (eval_mean is None): raise ValueError("pass both eval_cov and eval_mean, or neither")
     Se, mue = (S, mu) if eval_cov is None else _check_cov_mean(eval_cov, eval_mean)
-    n, taps = _consumer_layout(consumer, channels)
+    n, taps = consumer_nodes(consumer, channels)
     if S.shape[0] != n or Se.shape[0] != n: raise ValueError(f"cov has {S.shape[0]} nodes (eval_cov {Se.shape[0]}) but the consumer reads {n}")
     mask = None if mask is None else torch.as_tensor(mask, device=S.device).to(S.dtype)
     if mask is not None: S, Se = S * mask, Se.to(S.device) * mask   # the normal equations of every candidate see only the allowed pairs

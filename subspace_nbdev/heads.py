@@ -9,27 +9,22 @@ from contextlib import ExitStack, nullcontext, contextmanager
 from dataclasses import dataclass, field
 import torch
 from torch import nn, Tensor
-from .blocks import block_order, block_ldl, head_channels
-from .triangular import ldl
-from .allocation import cumulative_variance
-from .compensation import consumer_matrix
+from .blocks import head_channels
 from .hooks import call_on_examples
 from .utils import eval_mode
 from .surgery import apply_cuts_, WidthCost
 from .errors import SNPError
+from .registry import Registry
+from .ordering import HeadOrderingError   # raised by `Ordering.require_block`; imported here for `from .heads import`
 
 # %% auto #0
-__all__ = ['HEAD_LAYOUTS', 'BLOCK_OF', 'HeadError', 'HeadOrderingError', 'HeadGroup', 'head_cuts', 'head_cost', 'HeadLayout',
-           'register_head_layout', 'find_heads', 'heads_visible', 'TimmAttentionLayout', 'BertAttentionLayout',
-           'OPTAttentionLayout', 'LlamaAttentionLayout', 'block_ordering', 'HeadFactors', 'head_factors', 'unit_tokens',
-           'unit_params', 'UnitCost']
+__all__ = ['HEAD_LAYOUTS', 'HeadError', 'HeadGroup', 'dotted', 'head_cuts', 'head_cost', 'HeadLayout', 'register_head_layout',
+           'find_heads', 'heads_visible', 'TimmAttentionLayout', 'BertAttentionLayout', 'OPTAttentionLayout',
+           'LlamaAttentionLayout', 'unit_tokens', 'unit_params', 'UnitCost']
 
 # %% ../nbs/05e_heads.ipynb #633e25ee
 class HeadError(SNPError, ValueError):
     "A head group or head budget the pruner cannot handle."
-
-class HeadOrderingError(SNPError, ValueError):
-    "An ordering with no block (attention-head) version was asked to order heads."
 
 @dataclass
 class HeadGroup:
@@ -46,7 +41,11 @@ class HeadGroup:
     layout:object = None  # the `HeadLayout` that found the group: it cuts and prices the units
     info:dict = field(default_factory=dict)  # what else the layout needs (Llama: head_dim, query heads per group)
 
-def _join(*parts): return ".".join(p for p in parts if p)
+def dotted(*parts:str) -> str:
+    "A module path from its non-empty parts: dotted('', 'proj') == 'proj', dotted('a', 'self', 'query') == 'a.self.query'."
+    return ".".join(p for p in parts if p)
+
+
 
 # %% ../nbs/05e_heads.ipynb #ed39374e
 def head_cuts(g:HeadGroup, # the head group
@@ -95,15 +94,13 @@ class HeadLayout:
         return nullcontext(model)
     def __repr__(self): return f"{type(self).__name__}({self.name!r})"
 
-HEAD_LAYOUTS = {}   # name -> HeadLayout, in registration order
+HEAD_LAYOUTS = Registry("head_layout", HeadLayout)   # name -> HeadLayout, in registration order
 
-def register_head_layout(layout:HeadLayout) -> HeadLayout:
+def register_head_layout(layout:HeadLayout, # the layout; its `name` becomes its key
+                         replace:bool=True, # replace a layout of the same name (False: `DuplicateNameError`)
+                        ) -> HeadLayout:
     "Add `layout` to `HEAD_LAYOUTS` (replacing one of the same name), so that `find_heads` and the pruner find its heads."
-    if not isinstance(layout, HeadLayout):
-        raise TypeError(f"register_head_layout takes a HeadLayout object, got {type(layout).__name__}: subclass HeadLayout")
-    if not isinstance(layout.name, str) or not layout.name: raise ValueError(f"a head layout needs a non-empty string name, got {layout.name!r}")
-    HEAD_LAYOUTS[layout.name] = layout
-    return layout
+    return HEAD_LAYOUTS.register(layout, replace)
 
 def find_heads(model:nn.Module, # a network holding attention modules of registered head layouts
               ) -> list[HeadGroup]:
@@ -138,7 +135,7 @@ class TimmAttentionLayout(HeadLayout):
         return (A is not None and type(m) is A and getattr(m, "gate", None) is None
                 and isinstance(getattr(m, "norm", nn.Identity()), nn.Identity))
     def group(self, name, m):
-        return HeadGroup(name, int(m.num_heads), int(m.head_dim), [(_join(name, "qkv"), 3)], _join(name, "proj"), name,
+        return HeadGroup(name, int(m.num_heads), int(m.head_dim), [(dotted(name, "qkv"), 3)], dotted(name, "proj"), name,
                          {"num_heads": 1, "attn_dim": int(m.head_dim)}, m.qkv.in_features, m.proj.out_features)
 
 class BertAttentionLayout(HeadLayout):
@@ -150,8 +147,8 @@ class BertAttentionLayout(HeadLayout):
     def group(self, name, m):
         s = m.self
         return HeadGroup(name, int(s.num_attention_heads), int(s.attention_head_size),
-                         [(_join(name, "self", p), 1) for p in ("query", "key", "value")], _join(name, "output.dense"),
-                         _join(name, "self"), {"num_attention_heads": 1, "all_head_size": int(s.attention_head_size)},
+                         [(dotted(name, "self", p), 1) for p in ("query", "key", "value")], dotted(name, "output.dense"),
+                         dotted(name, "self"), {"num_attention_heads": 1, "all_head_size": int(s.attention_head_size)},
                          s.query.in_features, m.output.dense.out_features)
 
 class OPTAttentionLayout(HeadLayout):
@@ -161,8 +158,8 @@ class OPTAttentionLayout(HeadLayout):
         O = _class("transformers.models.opt.modeling_opt", "OPTAttention")
         return O is not None and type(m) is O
     def group(self, name, m):
-        return HeadGroup(name, int(m.num_heads), int(m.head_dim), [(_join(name, p), 1) for p in ("q_proj", "k_proj", "v_proj")],
-                         _join(name, "out_proj"), name, {"num_heads": 1}, m.q_proj.in_features, m.out_proj.out_features)
+        return HeadGroup(name, int(m.num_heads), int(m.head_dim), [(dotted(name, p), 1) for p in ("q_proj", "k_proj", "v_proj")],
+                         dotted(name, "out_proj"), name, {"num_heads": 1}, m.q_proj.in_features, m.out_proj.out_features)
 
 for _l in (TimmAttentionLayout(), BertAttentionLayout(), OPTAttentionLayout()): register_head_layout(_l)
 
@@ -178,7 +175,7 @@ class LlamaAttentionLayout(HeadLayout):
         kv = m.k_proj.out_features // hd
         if m.q_proj.out_features != kv * q * hd:
             raise HeadError(f"{name}: q_proj has {m.q_proj.out_features} rows, not {kv} key/value heads x {q} query heads x {hd}")
-        return HeadGroup(name, kv, q * hd, [(_join(name, p), 1) for p in ("q_proj", "k_proj", "v_proj")], _join(name, "o_proj"),
+        return HeadGroup(name, kv, q * hd, [(dotted(name, p), 1) for p in ("q_proj", "k_proj", "v_proj")], dotted(name, "o_proj"),
                          name, {}, m.q_proj.in_features, m.o_proj.out_features, info=dict(head_dim=hd, queries=q))
     def cuts(self, g, remove):
         R = _check_remove(g, remove)
@@ -191,49 +188,6 @@ class LlamaAttentionLayout(HeadLayout):
         return int(batch * (tokens * ((g.b + 2 * hd) * g.width + g.b * g.out) + 2 * tokens * tokens * g.b))
 
 register_head_layout(LlamaAttentionLayout())
-
-# %% ../nbs/05e_heads.ipynb #3867931c
-BLOCK_OF = {"zca": "zca", "partial": "partial", "variance": "variance", "none": "none", "random": "random"}   # node ordering -> block ordering
-
-def block_ordering(ordering, # an ordering name or an `Ordering` of the pruner
-                  ) -> str:
-    "The block ordering (`blocks.BLOCK_ORDERINGS`) that orders heads for a node ordering, or `HeadOrderingError`."
-    name = getattr(ordering, "name", ordering)
-    if name not in BLOCK_OF:
-        raise HeadOrderingError(f"ordering {name!r} has no block version for attention heads (those that do: {tuple(BLOCK_OF)}): "
-                                "pass one of them, or heads=False to prune MLP neurons and channels only")
-    return BLOCK_OF[name]
-
-@dataclass
-class HeadFactors:
-    "A head group's factors, read by the allocations as a channel group's: order over units, d = tr D_i, F, and error weights."
-    order:Tensor      # unit permutation, most important first
-    d:Tensor          # block traces tr D_i in that order, float64 CPU
-    F:Tensor          # cumulative variance F(k) = F[k-1]
-    e:dict            # consumer -> (d, e): u_i = d_i e_i is unit i's share of the output error, in order
-
-def head_factors(g:HeadGroup, # the head group
-                 cov:Tensor, # (heads*b, heads*b) covariance at the consumer's input
-                 consumer:nn.Module, # the output projection (its weight gives the error weights)
-                 ordering="zca", # the pruner's node ordering (a name or an `Ordering`), mapped by `block_ordering`
-                 seed:int=0, # seed of the "random" ordering
-                ) -> HeadFactors:
-    "Block order of `g`'s units, their block traces d_i = tr D_i, F, and per-unit output errors u_i from the channel LDL."
-    S, b = cov.double(), g.b
-    o = block_order(S, b, block_ordering(ordering), seed)
-    d = block_ldl(S[head_channels(o, b)][:, head_channels(o, b)], b)[2]
-    zero = d == 0
-    if getattr(ordering, "subspace", BLOCK_OF.get(ordering) in ("zca", "partial")) and zero.any() and (~zero).any() \
-            and int(zero.nonzero()[0]) < int((~zero).nonzero()[-1]):
-        o = torch.cat([o[~zero], o[zero]])   # exactly explained units last, as for nodes: every d stays the same
-        d = block_ldl(S[head_channels(o, b)][:, head_channels(o, b)], b)[2]
-    ch = head_channels(o, b)
-    L, delta = ldl(S[ch][:, ch])                              # channel LDL in the head-ordered channel order
-    W = consumer_matrix(consumer).to(L.device)[:, ch]
-    w = ((W @ L) ** 2).sum(0)                                 # ||(W L)[:, j]||^2
-    u = (delta * w).reshape(-1, b).sum(1)                     # per unit: its channels' share of the output error
-    e = torch.where(d > 0, u / d.clamp_min(torch.finfo(d.dtype).tiny), torch.zeros_like(u))
-    return HeadFactors(order=o.cpu(), d=d.cpu(), F=cumulative_variance(d).cpu(), e={g.consumer: (d.cpu(), e.cpu())})
 
 # %% ../nbs/05e_heads.ipynb #d9fc3a95
 def unit_tokens(model:nn.Module, # the network

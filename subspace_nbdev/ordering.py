@@ -13,8 +13,8 @@ from .registry import Registry, UnknownNameError, DuplicateNameError
 from .utils import descending
 
 # %% auto #0
-__all__ = ['ORDERINGS', 'OrderContext', 'Ordering', 'register_ordering', 'get_ordering', 'zca_scores', 'partial_scores',
-           'greedy_order', 'output_order', 'forward_order', 'node_order']
+__all__ = ['ORDERINGS', 'OrderContext', 'HeadOrderingError', 'Ordering', 'register_ordering', 'get_ordering', 'ridged_inverse',
+           'zca_scores', 'eig_range', 'partial_scores', 'greedy_order', 'output_order', 'forward_order', 'node_order']
 
 # %% ../nbs/02_ordering.ipynb #e75e06dc
 class OrderContext:
@@ -37,6 +37,9 @@ class OrderContext:
     consumer_gram = property(lambda self: self._get("consumer_gram"), doc="(n, n) consumer Gram sum W^T W, or None")
     samples = property(lambda self: self._get("samples"), doc="samples behind the covariance, or None")
 
+class HeadOrderingError(SNPError, ValueError):
+    "An ordering with no block (attention-head) version was asked to order heads."
+
 @dataclass(eq=False)
 class Ordering:
     "A node ordering: `order(cov, ctx)` gives a permutation of the n nodes, most important first. Subclass it and override `order`, or pass `fn`."
@@ -45,6 +48,8 @@ class Ordering:
     color:str = "0.5"        # matplotlib colour for figures
     subspace:bool = False    # the pruner moves exactly explained nodes (d_i = 0) to the end of this order
     fn:Callable|None = field(default=None, repr=False)  # fn(cov, ctx) -> order, instead of overriding `order`
+    block:Callable|None = field(default=None, repr=False)  # block(cov, b, ctx) -> order of the n/b blocks of b channels
+                             # (attention heads, `02b_blocks`); None: this ordering cannot prune heads
 
     def __post_init__(self): self.label = self.label or self.name
 
@@ -57,7 +62,7 @@ class Ordering:
 
     def __call__(self, cov:Tensor, ctx:OrderContext|None=None) -> Tensor:
         "`order` on the checked covariance, after checking that it returned a permutation."
-        S = _check_cov(cov)
+        S = _symmetric_cov(cov)
         o = self.order(S, OrderContext() if ctx is None else ctx)
         n = S.shape[0]
         o = torch.as_tensor(o)
@@ -65,6 +70,28 @@ class Ordering:
            not torch.equal(o.sort().values.cpu(), torch.arange(n)):
             raise ValueError(f"ordering {self.name!r} returned {tuple(o.shape)} {o.dtype} values that are not a permutation of "
                              f"range({n}): order(cov, ctx) must return each node index exactly once, most important first")
+        return o.long()
+
+    def require_block(self):
+        "Raise `HeadOrderingError` unless this ordering has a block version (the pruner asks before pruning heads)."
+        if self.block is None:
+            have = tuple(n for n, o in ORDERINGS.items() if o.block is not None)
+            raise HeadOrderingError(f"ordering {self.name!r} has no block version for attention heads (those that do: {have}): "
+                                    "pass one of them, give yours one (Ordering(..., block=fn)), or heads=False to prune "
+                                    "MLP neurons and channels only")
+
+    def block_order(self, cov:Tensor, # (h*b, h*b) float64 covariance of h blocks of b channels, checked (`blocks.block_order`)
+                    b:int, # channels per block (head_dim)
+                    ctx:OrderContext|None=None, # what else the ordering may read (the seed)
+                   ) -> Tensor: # (h,) LongTensor, a permutation of the blocks, most important first
+        "`block` on the covariance, after checking that it returned a permutation of the h = n/b blocks."
+        self.require_block()
+        h = cov.shape[0] // b
+        o = torch.as_tensor(self.block(cov, b, OrderContext() if ctx is None else ctx))
+        if o.dtype == torch.bool or o.is_floating_point() or o.is_complex() or o.shape != (h,) or \
+           not torch.equal(o.sort().values.cpu(), torch.arange(h)):
+            raise ValueError(f"ordering {self.name!r}: block(cov, b, ctx) returned {tuple(o.shape)} {o.dtype} values that are "
+                             f"not a permutation of range({h}): it must return each block index exactly once")
         return o.long()
 
 ORDERINGS = Registry("ordering", Ordering)
@@ -80,7 +107,7 @@ def get_ordering(x) -> Ordering: # a registered name, or an `Ordering` object (r
     return ORDERINGS.resolve(x)
 
 # %% ../nbs/02_ordering.ipynb #54cd61b2
-def _check_cov(cov:Tensor, # (n, n) covariance
+def _symmetric_cov(cov:Tensor, # (n, n) covariance
               ) -> Tensor:
     "`cov` as a float64 (n, n) tensor, after checking that it is a finite square matrix."
     if not isinstance(cov, Tensor): cov = torch.as_tensor(cov)
@@ -91,7 +118,7 @@ def _check_cov(cov:Tensor, # (n, n) covariance
         raise ValueError("cov contains NaN or inf: check the statistics collection (e.g. enough samples, no overflow)")
     return (cov + cov.T.contiguous()) / 2   # exact symmetry for eigh/Cholesky (one strided pass: slow at n = 4096)
 
-def _ridged_inverse(S:Tensor, # (n, n) float64 PSD matrix
+def ridged_inverse(S:Tensor, # (n, n) float64 PSD matrix
                     ridge:float=1e-10, # relative ridge: multiplies mean(diag(S))
                    ) -> tuple[Tensor, float]:
     "Inverse of `S + r I` (r = ridge*mean(diag), grown 100x until Cholesky succeeds) and the absolute ridge `r`."
@@ -142,9 +169,9 @@ def zca_scores(cov:Tensor, # (n, n) covariance of the nodes
                                          # full eigh; None: 1/4 from n = 256 on, where a full eigh stops being cheap)
               ) -> Tensor:
     "Unnormalised ZCA score `1/Z_ii^2` with `Z = S^-1/2` (float64, shape (n,)); null-space nodes score ~ the floor."
-    return _zca_scores(_check_cov(cov), rtol, max_rank)
+    return _zca_scores(_symmetric_cov(cov), rtol, max_rank)
 
-def _eig_range(S:Tensor, rtol:float, max_rank:float|None) -> tuple[Tensor, Tensor, Tensor|None]:
+def eig_range(S:Tensor, rtol:float, max_rank:float|None) -> tuple[Tensor, Tensor, Tensor|None]:
     "Eigenpairs (w, V) of S: all of them, or Rayleigh-Ritz on a pivoted-Cholesky basis Q of its range (then also Q)."
     n = S.shape[0]
     if max_rank is None: max_rank = 0.25 if n >= 256 else 0.0
@@ -160,11 +187,11 @@ def _eig_range(S:Tensor, rtol:float, max_rank:float|None) -> tuple[Tensor, Tenso
     return w, Q @ U, Q
 
 def _zca_scores(S:Tensor, rtol:float=1e-10, max_rank:float|None=None) -> Tensor:
-    "`zca_scores` of a covariance already checked by `_check_cov`."
+    "`zca_scores` of a covariance already checked by `_symmetric_cov`."
     n = S.shape[0]
     if n == 0: return S.new_zeros(0)
     if float(S.diagonal().max()) <= 0: return S.new_zeros(n)   # no variance anywhere: all scores tie
-    w, V, Q = _eig_range(S, rtol, max_rank)
+    w, V, Q = eig_range(S, rtol, max_rank)
     out = None if Q is None else (1 - (V * V).sum(1)).clamp_min(0)   # weight of each node outside the range
     top = float(w.max())
     if top <= 0: return S.new_zeros(n)
@@ -185,10 +212,10 @@ def partial_scores(cov:Tensor, # (n, n) covariance of the nodes
                    ridge:float=1e-10, # relative ridge for the inverse (singular covariances)
                   ) -> Tensor:
     "Partial variance `1/[S^-1]_ii`: the variance of each node unexplained by all the others (float64, (n,))."
-    S = _check_cov(cov)
+    S = _symmetric_cov(cov)
     if S.shape[0] == 0: return S.new_zeros(0)
     if float(S.diagonal().max()) <= 0: return S.new_zeros(S.shape[0])
-    P, _ = _ridged_inverse(S, ridge)
+    P, _ = ridged_inverse(S, ridge)
     return 1 / P.diagonal()
 
 def _partial_order(S:Tensor, ctx:OrderContext) -> Tensor: return descending(partial_scores(S))
@@ -202,7 +229,7 @@ def _variance_order(S:Tensor, ctx:OrderContext) -> Tensor: return descending(S.d
 register_ordering(Ordering("variance", "variance", "darkgoldenrod", fn=_variance_order))
 
 # %% ../nbs/02_ordering.ipynb #cae16f2f
-def _backward_eliminate(S:Tensor, # (n, n) covariance, checked by `_check_cov`
+def _backward_eliminate(S:Tensor, # (n, n) covariance, checked by `_symmetric_cov`
                         H:Tensor|None, # (n, n) consumer Gram sum W^T W; None: the cost is the partial variance
                         ridge:float, # relative ridge for the inverse (singular covariances)
                         rtol:float, # a node with partial variance <= rtol*S_ii (+ ridge) counts as dependent
@@ -212,7 +239,7 @@ def _backward_eliminate(S:Tensor, # (n, n) covariance, checked by `_check_cov`
     order = torch.empty(n, dtype=torch.long, device=S.device)
     if n == 0: return order
     if float(S.diagonal().max()) <= 0: return torch.arange(n, device=S.device)
-    P, r = _ridged_inverse(S, ridge)
+    P, r = ridged_inverse(S, ridge)
     def gram(P, keep):   # M = P G_KK P = T H T^T, T = P S_{K,:}; on K itself P S_KK = I - r P exactly (no cancellation)
         T = P @ S[keep]
         T[:, keep] = torch.eye(len(keep), dtype=S.dtype, device=S.device) - r * P
@@ -227,7 +254,7 @@ def _backward_eliminate(S:Tensor, # (n, n) covariance, checked by `_check_cov`
             # the dependent nodes are gone: dividing by their ~1/r pivots cost ~eps/r of accuracy,
             # so re-invert once on the remaining, well-conditioned set
             keep = idx[:m]
-            P[:m, :m] = _ridged_inverse(S[keep][:, keep], ridge)[0]
+            P[:m, :m] = ridged_inverse(S[keep][:, keep], ridge)[0]
             if M is not None: M[:m, :m] = gram(P[:m, :m], keep)
             cv, dirty = 1 / P.diagonal()[:m], False
         cost = cv if M is None else M.diagonal()[:m] * cv   # partial variance, or (P G P)_jj / P_jj
@@ -253,7 +280,7 @@ def greedy_order(cov:Tensor, # (n, n) covariance of the nodes
                  rtol:float=1e-6, # a node with partial variance <= rtol*S_ii (+ ridge) counts as dependent
                 ) -> Tensor:
     "Backward elimination: repeatedly move the node with the smallest partial variance among the rest to the end."
-    return _backward_eliminate(_check_cov(cov), None, ridge, rtol)
+    return _backward_eliminate(_symmetric_cov(cov), None, ridge, rtol)
 
 def _greedy_order(S:Tensor, ctx:OrderContext) -> Tensor: return greedy_order(S)
 
@@ -288,7 +315,7 @@ def output_order(cov:Tensor, # (n, n) covariance of the nodes
                  rtol:float=1e-6, # a node with partial variance <= rtol*S_ii (+ ridge) counts as dependent
                 ) -> Tensor:
     "Backward elimination by output error: repeatedly move the node whose removal (after the refit) raises the consumers' error least to the end."
-    S = _check_cov(cov)
+    S = _symmetric_cov(cov)
     n = S.shape[0]
     H = torch.as_tensor(consumer_gram)
     if H.shape != (n, n):
@@ -311,7 +338,7 @@ def forward_order(cov:Tensor, # (n, n) covariance of the nodes
                   rtol:float=1e-12, # once no residual variance exceeds rtol * max S_ii, the rest follow in index order
                  ) -> Tensor:
     "Forward selection: the node of largest variance first, then repeatedly the node of largest residual variance given those before it."
-    S = _check_cov(cov)
+    S = _symmetric_cov(cov)
     n = S.shape[0]
     if n == 0: return torch.empty(0, dtype=torch.long, device=S.device)
     _, piv, _, _ = _pivoted_cholesky(S, -1., n, rtol * float(S.diagonal().max().clamp_min(0)))

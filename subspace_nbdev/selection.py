@@ -15,6 +15,7 @@ from .hooks import batch_arguments, TOKEN_MASK
 from .utils import eval_mode, model_device, batch_to, batch_items
 from .utils import tensors_in
 from .errors import SNPError
+from .checks import check_one_budget
 
 # %% auto #0
 __all__ = ['SelectionError', 'held_out_error', 'Candidate', 'Selection', 'default_candidates', 'select_pruned']
@@ -160,9 +161,7 @@ def select_pruned(pruner:SubspacePruner,      # a calibrated `SubspacePruner` (i
     if not isinstance(pruner, SubspacePruner):
         raise TypeError(f"pruner is a {type(pruner).__name__}: pass a SubspacePruner, e.g. SubspacePruner(model, example_inputs).calibrate(loader)")
     if pruner.stats is None: raise RuntimeError("select_pruned() before calibrate(): call pruner.calibrate(loader) first")
-    budget = {k: v for k, v in dict(macs=macs, params=params, threshold=threshold).items() if v is not None}
-    if len(budget) != 1:
-        raise SelectionError(f"select_pruned() takes exactly one of macs=, params= or threshold=, got {sorted(budget) or 'none'}")
+    budget = dict([check_one_budget(macs, params, threshold, "select_pruned()", SelectionError)])
     cands = _check_candidates(default_candidates(pruner) if candidates is None else candidates)
     batches = _held_batches(pruner, held, max_batches)
     rows, best = [], None

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
-from .heads import HeadGroup, HeadError, HeadLayout, register_head_layout, _join
+from .heads import HeadGroup, HeadError, HeadLayout, register_head_layout, dotted
 from .blocks import head_channels
 from .surgery import register_module_class
 from .errors import SNPError
@@ -95,7 +95,7 @@ class MultiheadAttentionHeads(HeadLayout):
         "The head group of `m` (called `name`): its fused `in_proj` rows (3 sections), and `out_proj` as consumer."
         if not self.accepts(m): raise HeadError(f"{name} ({type(m).__name__}) is not an nn.MultiheadAttention with qkv of the model width, "
                                                 f"without add_bias_kv/add_zero_attn: {_unsupported(m) or 'kdim/vdim differ from embed_dim'}")
-        kw = dict(name=name, heads=int(m.num_heads), b=int(m.head_dim), producers=[(name, 3)], consumer=_join(name, "out_proj"),
+        kw = dict(name=name, heads=int(m.num_heads), b=int(m.head_dim), producers=[(name, 3)], consumer=dotted(name, "out_proj"),
                   owner=name, attrs={"num_heads": 1}, width=int(m.embed_dim), out=int(m.out_proj.out_features))
         kw["layout"] = self
         return HeadGroup(**kw)
@@ -173,7 +173,7 @@ class SwinWindowHeads(HeadLayout):
         "The head group of `m` (called `name`): `qkv` rows (3 sections), `proj` as consumer."
         if not self.accepts(m): raise HeadError(f"{name} ({type(m).__name__}) is not a torchvision ShiftedWindowAttention (V1)")
         b = m.qkv.out_features // 3 // m.num_heads
-        kw = dict(name=name, heads=int(m.num_heads), b=int(b), producers=[(_join(name, "qkv"), 3)], consumer=_join(name, "proj"),
+        kw = dict(name=name, heads=int(m.num_heads), b=int(b), producers=[(dotted(name, "qkv"), 3)], consumer=dotted(name, "proj"),
                   owner=name, attrs={"num_heads": 1}, width=int(m.qkv.in_features), out=int(m.proj.out_features))
         kw["layout"] = self
         return HeadGroup(**kw)

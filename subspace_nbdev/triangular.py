@@ -8,14 +8,15 @@ import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['ldl', 'ldl_columns', 'subspace', 'gram_schmidt']
+__all__ = ['check_cov', 'ldl', 'ldl_columns', 'subspace', 'gram_schmidt']
 
 # %% ../nbs/01_triangular.ipynb #9340ed38
 _SYM_RTOL = 1e-5  # relative asymmetry tolerated in a covariance (float32 Gram matrices are not exactly symmetric)
 _MAX_RIDGE = 1e-2  # give up (not PSD) once the ridge would exceed this fraction of the mean variance
 
-def _check_cov(cov) -> Tensor:
-    "Validate a covariance matrix and return it symmetrised, in float64."
+def check_cov(cov, # (n, n) covariance: a tensor or anything `torch.as_tensor` takes
+             ) -> Tensor: # float64, exactly symmetric
+    "`cov` as float64 and exactly symmetric, after checking it is square, finite, symmetric to rounding and has no negative variance."
     cov = torch.as_tensor(cov)
     if cov.ndim != 2 or cov.shape[0] != cov.shape[1]:
         raise ValueError(f"cov must be a square 2-D (n, n) covariance matrix, got shape {tuple(cov.shape)}: "
@@ -80,7 +81,7 @@ def ldl(cov:Tensor, # (n, n) symmetric positive semidefinite covariance, in node
         rtol:float=1e-6, # d_i <= rtol * cov_ii (node explained by the earlier ones) is set to exactly 0
        ) -> tuple[Tensor, Tensor]: # L (n, n) unit lower triangular, d (n,) >= 0, both float64
     "Factor `cov = L diag(d) L^T` (semidefinite safe): the triangular subspace of nodes in the given order."
-    S = _check_cov(cov)
+    S = check_cov(cov)
     n = S.shape[0]
     if n == 0: return S.clone(), S.new_zeros(0)
     scale = _scale(S)
@@ -96,7 +97,7 @@ def ldl_columns(cov:Tensor, # (n, n) symmetric positive semidefinite covariance,
                 rtol:float=1e-6, # as in `ldl`
                ) -> tuple[Tensor, Tensor, Tensor]: # L[:, :k] (n, k), d[:k] (k,), rest (n - k,), float64
     "The first k columns of `ldl(cov)`'s L and d in O(n k^2), and the d each later node would get in position k+1."
-    S = _check_cov(cov)
+    S = check_cov(cov)
     n = S.shape[0]
     if isinstance(k, bool) or int(k) != k or not 0 <= k <= n:
         raise ValueError(f"k={k!r} must be an integer in [0, {n}]: the number of leading nodes to factor")

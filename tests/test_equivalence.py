@@ -79,7 +79,7 @@ UNIT_SETTINGS = {"variance", "uniform"}   # orderings whose units are recorded
 def _orders(pruner, ordering) -> dict:
     "Group name -> unit order (most important first) of `ordering` on the pruner's statistics."
     facts = pruner._factors_for(ordering)
-    return {g.name: f.order.tolist() for g, f in zip(pruner.prunable + pruner.heads, facts)}
+    return {u.name: f.order.tolist() for u, f in zip(pruner.units, facts)}
 
 def _first(out):
     from subspace_nbdev.utils import tensors_in

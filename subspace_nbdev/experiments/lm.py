@@ -12,7 +12,7 @@ from ..pruner import SubspacePruner
 from ..transformers import save_pretrained_pruned, load_pretrained_pruned
 from ..selection import select_pruned
 from ..checks import check_budget, check_count, check_folder
-from ..pruner import _check_damping
+from ..checks import check_damping
 
 # %% auto #0
 __all__ = ['SELECT_FRACTION', 'text_batches', 'perplexity', 'split_windows', 'snp_lm']
@@ -103,7 +103,7 @@ def snp_lm(model:str=None, # a local Hugging Face folder: a causal language mode
         if not Path(f).exists(): raise FileNotFoundError(f"{f} does not exist: pass a local folder (--model) and text files")
     check_budget("macs", macs)     # every argument before the model is loaded or calibrated
     check_count("seq_len", seq_len, minimum=2); check_count("batch_size", batch_size); check_count("max_windows", max_windows)
-    if damping is not None: _check_damping(damping)
+    if damping is not None: check_damping(damping)
     check_folder("out", out, exists=False)
     t0 = time.time()
     tok, m, causal = _load(Path(model))
