@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn, Tensor
 from .triangular import ldl, ldl_columns
+from .held_out import held_out_variances
 from .ordering import OrderContext, Ordering, get_ordering
 from .allocation import cumulative_variance
 from .compensation import (consumer_nodes, consumer_matrix, least_squares_map, removed_nodes, best_compensation,
@@ -71,13 +72,28 @@ def _explained_last(order:Tensor, d:Tensor, ordering:Ordering) -> Tensor|None:
         return torch.cat([order[~zero], order[zero]])
     return None
 
+def _held_split(st) -> tuple|None:
+    "(fit statistics, held-out statistics) of a consumer's `ChannelStats`, or None where it has no usable held-out part."
+    h = getattr(st, "held", None)
+    if h is None or not 0 < h.count < st.count: return None
+    return st.minus(h), h
+
+def _out_of_sample(sts:list, order:Tensor, d:Tensor, G:int=1, b:int=1) -> Tensor:
+    "`held_out_variances` of the consumers' pooled splits in `order` (channels in unit order), or the in-sample `d` where one has no held-out split."
+    splits = [_held_split(st) for st in sts]
+    if any(s is None for s in splits): return d
+    pool = lambda covs: sum(blockwise_cov(c, G) if G > 1 else c for c in covs) / len(covs)
+    fit, held = pool([f.cov for f, _ in splits]), pool([h.cov for _, h in splits])
+    o = order.to(fit.device)
+    return held_out_variances(fit[o][:, o], held[o][:, o], b=b).to(d)
+
 def factor_group(g:ChannelGroup, # a prunable channel group
                  stats:dict, # consumer name -> `ChannelStats`
                  model:nn.Module, # the model the group's consumers are read from
                  ordering:str|Ordering, # the node ordering
                  seed:int, # seed of random orderings
                 ) -> Factors:
-    "Order the group's nodes on the pooled covariance, factor them, and weigh each consumer's output error."
+    "Order the group's nodes on the pooled covariance, factor them, and weigh each consumer's output error; d (and F) out of sample where the statistics have a held-out split."
     covs = [stats[c].cov for c in g.consumers]
     G = g.conv_groups   # grouped conv blocks: each ordered and compensated on its own (05_surgery)
     if G > 1: covs = [blockwise_cov(c, G) for c in covs]
@@ -105,6 +121,7 @@ def factor_group(g:ChannelGroup, # a prunable channel group
         ec = torch.zeros_like(dc)
         ec[nz] = _error_weights(model.get_submodule(c), g.channels[c], order, Lc[:, nz]).to(ec.device)
         e[c] = (dc.cpu(), ec.cpu())
+    d = _out_of_sample([stats[c] for c in g.consumers], order, d, G)
     return Factors(order=order.cpu(), d=d.cpu(), F=cumulative_variance(d).cpu(), e=e)
 
 # %% ../nbs/06d_factors.ipynb #a794a202
@@ -113,6 +130,7 @@ def head_factors(g:HeadGroup, # the head group
                  consumer:nn.Module, # the output projection (its weight gives the error weights)
                  ordering:str|Ordering="zca", # an ordering with a block version (`Ordering.block`)
                  seed:int=0, # seed of random orderings
+                 st=None, # the consumer's `ChannelStats` (with its held-out split): d and F out of sample; None: in-sample
                 ) -> Factors:
     "Block order of `g`'s units, their block traces d_i = tr D_i, F, and per-unit output errors u_i from the channel LDL."
     S, b, ordering = cov.double(), g.b, get_ordering(ordering)
@@ -128,7 +146,8 @@ def head_factors(g:HeadGroup, # the head group
     w = ((W @ L) ** 2).sum(0)                                 # ||(W L)[:, j]||^2
     u = (delta * w).reshape(-1, b).sum(1)                     # per unit: its channels' share of the output error
     e = torch.where(d > 0, u / d.clamp_min(torch.finfo(d.dtype).tiny), torch.zeros_like(u))
-    return Factors(order=o.cpu(), d=d.cpu(), F=cumulative_variance(d).cpu(), e={g.consumer: (d.cpu(), e.cpu())})
+    d_out = d if st is None else _out_of_sample([st], ch, d, b=b)   # the allocation reads d_out; u and e stay in-sample
+    return Factors(order=o.cpu(), d=d_out.cpu(), F=cumulative_variance(d_out).cpu(), e={g.consumer: (d.cpu(), e.cpu())})
 
 # %% ../nbs/06d_factors.ipynb #6a4d4aee
 DAMPING = 1e-3   # the smallest ridge of the grid: used where no held-out split exists (06b_calibration_size)
@@ -143,12 +162,6 @@ def _rr_error(cons:nn.Module, ch:int|None, S:Tensor, mu:Tensor, keep:Tensor, ls_
     K, R = keep.to(S.device), R.to(S.device)
     C, B = Wt @ A, Wt @ S[R][:, K]
     return ls_err + float(2 * (C * B).sum() - ((C @ S[K][:, K]) * C).sum())
-
-def _held_split(st) -> tuple|None:
-    "(fit statistics, held-out statistics) of a consumer's `ChannelStats`, or None where it has no usable held-out part."
-    h = getattr(st, "held", None)
-    if h is None or not 0 < h.count < st.count: return None
-    return st.minus(h), h
 
 def comp_label(comp:Compensation) -> str:
     "A map's name in the report: its kind, with its ridge for least squares, e.g. ls(0.01)."

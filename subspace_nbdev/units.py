@@ -83,7 +83,7 @@ class HeadUnit(Unit):
     def visible_key(self): return id(self.group.layout)
     def factors(self, stats, model, ordering, seed):
         c = self.group.consumer
-        return head_factors(self.group, stats[c].cov, model.get_submodule(c), ordering, seed)
+        return head_factors(self.group, stats[c].cov, model.get_submodule(c), ordering, seed, st=stats[c])
     def at_consumer(self, keep): return head_channels(keep, self.group.b)
     def cut_(self, model, removed, graph):
         cuts = self.group.layout.cuts(self.group, removed)

@@ -13,6 +13,7 @@ from ..heads import find_heads
 from ..checks import UnreachableBudgetError
 from .tp_baselines import tp_ratio, tp_groups, tp_importance, smallest_ratio, whole_head_ratio
 from .realnets_networks import RealNet
+from ..registry import Registry
 
 # %% auto #0
 __all__ = ['REAL_METHODS', 'CORE_METHODS', 'RealMethod', 'taylor_grads', 'tp_at_budget']
@@ -33,7 +34,8 @@ class RealMethod:
         return {k: v for k, v in dict(ordering=self.ordering, allocation=self.allocation, compensate=self.compensate).items() if v is not None}
 
 _O = lambda o: RealMethod(f"{o}", f"{o} order, variance allocation, LS", o, "variance", True)
-REAL_METHODS = {m.name: m for m in [
+REAL_METHODS = Registry("real_method", RealMethod)   # name -> method, in table order
+for _m in [
     RealMethod("default", "SubspacePruner defaults"),
     RealMethod("nocomp", "default units, deleted without compensation", compensate=False),
     *[_O(o) for o in ("none", "partial", "greedy", "output", "forward", "l1", "variance", "random")],
@@ -44,7 +46,7 @@ REAL_METHODS = {m.name: m for m in [
     RealMethod("output+uniform", "output-greedy order, uniform ratio, LS", "output", "uniform", True),
     RealMethod("tp-l1", "Torch-Pruning L1 magnitude", tp="l1"),
     RealMethod("tp-taylor", "Torch-Pruning Taylor", tp="taylor"),
-]}
+]: REAL_METHODS.register(_m)
 
 # the benchmark's set (issue 20's core set): the default, no compensation, the orderings with the variance allocation, the
 # uniform ratio with three orderings, the output-error allocation, Torch-Pruning L1 and Taylor. `methods="all"` adds the

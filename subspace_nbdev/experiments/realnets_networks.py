@@ -54,7 +54,7 @@ def crepe_net(cache_dir=None, n_calib:int=512, n_val:int=128, n_held:int=512, se
                    grad_model=load_crepe(cache_dir, exact=True))   # torch's ceil-mode max-pool backward corrupts the heap on this net
 
 # %% ../../nbs/experiments/12b_realnets_networks.ipynb #e3a8741e
-def efficientnet_net(cache_dir=None, calib_crops:int=12, val_crops:int=1, held_crops:int=6, size:int=160, seed:int=0,
+def efficientnet_net(cache_dir=None, calib_crops:int=40, val_crops:int=1, held_crops:int=6, size:int=160, seed:int=0,
                      same:bool=True) -> RealNet:
     "EfficientNet-Lite1 on random crops of natural photos; calibration and held-out photos disjoint, validation: other crops of the calibration photos."
     m = load_efficientnet_lite1(cache_dir, same=same)
