@@ -18,9 +18,9 @@ from .registry import Registry
 from .ordering import HeadOrderingError   # raised by `Ordering.require_block`; imported here for `from .heads import`
 
 # %% auto #0
-__all__ = ['HEAD_LAYOUTS', 'HeadError', 'HeadGroup', 'dotted', 'head_cuts', 'head_cost', 'HeadLayout', 'register_head_layout',
-           'find_heads', 'heads_visible', 'TimmAttentionLayout', 'BertAttentionLayout', 'OPTAttentionLayout',
-           'LlamaAttentionLayout', 'unit_tokens', 'unit_params', 'UnitCost']
+__all__ = ['HEAD_LAYOUTS', 'HeadError', 'HeadGroup', 'dotted', 'head_cuts', 'removed_heads', 'head_cost', 'HeadLayout',
+           'register_head_layout', 'find_heads', 'heads_visible', 'TimmAttentionLayout', 'BertAttentionLayout',
+           'OPTAttentionLayout', 'LlamaAttentionLayout', 'unit_tokens', 'unit_params', 'UnitCost']
 
 # %% ../nbs/05e_heads.ipynb #633e25ee
 class HeadError(SNPError, ValueError):
@@ -52,14 +52,14 @@ def head_cuts(g:HeadGroup, # the head group
               remove, # unit (head) indices to remove
              ) -> list:
     "The cut records removing heads `remove` of `g`: q/k/v rows of the producers, consumer columns, and the new attributes."
-    R = _check_remove(g, remove)
+    R = removed_heads(g, remove)
     if not R: return []
     ch = head_channels(R, g.b).tolist()
     n, k = g.heads * g.b, g.heads - len(R)
     return ([(p, "out", [s * n + c for s in range(sec) for c in ch]) for p, sec in g.producers] + [(g.consumer, "in", ch)] +
             [(g.owner, "set", [a, k * per]) for a, per in g.attrs.items()])
 
-def _check_remove(g:HeadGroup, remove) -> list:
+def removed_heads(g:HeadGroup, remove) -> list:
     "`remove` as sorted distinct ints, after checking that they are units of `g` and leave at least one."
     R = sorted({int(i) for i in torch.as_tensor(remove).reshape(-1).tolist()})
     if any(i < 0 or i >= g.heads for i in R): raise HeadError(f"{g.name}: head indices {R} out of range 0..{g.heads - 1}")
@@ -178,7 +178,7 @@ class LlamaAttentionLayout(HeadLayout):
         return HeadGroup(name, kv, q * hd, [(dotted(name, p), 1) for p in ("q_proj", "k_proj", "v_proj")], dotted(name, "o_proj"),
                          name, {}, m.q_proj.in_features, m.o_proj.out_features, info=dict(head_dim=hd, queries=q))
     def cuts(self, g, remove):
-        R = _check_remove(g, remove)
+        R = removed_heads(g, remove)
         if not R: return []
         qo, kv = head_channels(R, g.b).tolist(), head_channels(R, g.info["head_dim"]).tolist()
         (q, _), (k, _), (v, _) = g.producers

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn, Tensor
 import torch.nn.functional as F
-from .heads import HeadGroup, HeadError, HeadLayout, register_head_layout, dotted
+from .heads import HeadGroup, HeadError, HeadLayout, register_head_layout, dotted, removed_heads
 from .blocks import head_channels
 from .surgery import register_module_class
 from .errors import SNPError
@@ -75,14 +75,6 @@ class PrunedMultiheadAttention(nn.MultiheadAttention):
 # %% ../nbs/05f_torchvision_attention.ipynb #0f2a40c9
 _CLASS = f"{PrunedMultiheadAttention.__module__}.{PrunedMultiheadAttention.__qualname__}"   # its "class" cut record
 
-def _check_remove(g:HeadGroup, remove) -> list:
-    "`remove` as sorted distinct head indices of `g`, after checking that they are in range and leave at least one head."
-    R = sorted({int(i) for i in torch.as_tensor(remove).reshape(-1).tolist()})
-    if any(i < 0 or i >= g.heads for i in R): raise HeadError(f"{g.name}: head indices {R} out of range 0..{g.heads - 1}")
-    if len(R) >= g.heads: raise HeadError(f"{g.name}: cannot remove all {g.heads} heads; keep at least one")
-    return R
-
-
 class MultiheadAttentionHeads(HeadLayout):
     "The heads of `nn.MultiheadAttention` (torchvision's ViT): a head layout with `accepts`, `group`, `cuts` and `cost`."
     name = "torch.nn.MultiheadAttention"
@@ -102,7 +94,7 @@ class MultiheadAttentionHeads(HeadLayout):
 
     def cuts(self, g:HeadGroup, remove:list[int]) -> list:
         "Records for `apply_cuts_` that remove heads `remove`: the class, in_proj rows (q, k, v), out_proj columns, num_heads."
-        R = _check_remove(g, remove)
+        R = removed_heads(g, remove)
         if not R: return []
         ch, n = head_channels(R, g.b).tolist(), g.heads * g.b
         rows = [s * n + c for s in range(3) for c in ch]
@@ -180,7 +172,7 @@ class SwinWindowHeads(HeadLayout):
 
     def cuts(self, g:HeadGroup, remove:list[int]) -> list:
         "Records removing heads `remove`: the class, `qkv` rows (q, k, v), `proj` columns, the bias table's head columns, num_heads."
-        R = _check_remove(g, remove)
+        R = removed_heads(g, remove)
         if not R: return []
         ch, n = head_channels(R, g.b).tolist(), g.heads * g.b
         return [(g.owner, "class", [_SWIN_CLASS]), (g.producers[0][0], "out", [s * n + c for s in range(3) for c in ch]),
