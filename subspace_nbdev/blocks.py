@@ -7,7 +7,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 from .triangular import ldl, check_cov
-from .ordering import ridged_inverse, eig_range, OrderContext, ORDERINGS, get_ordering, Ordering
+from .ordering import (ridged_inverse, eig_range, backward_eliminate, OrderContext, ORDERINGS, get_ordering,
+                                     Ordering)
 from .utils import descending
 from .allocation import cumulative_variance
 from .errors import SNPError
@@ -125,22 +126,31 @@ def _block_variance(S, b, ctx): return _descending_tied(_diagonal_blocks(S, S.sh
 def _block_index(S, b, ctx): return torch.arange(S.shape[0] // b, device=S.device)
 def _block_random(S, b, ctx):
     return torch.randperm(S.shape[0] // b, generator=torch.Generator().manual_seed(int(ctx.seed))).to(S.device)
+def _block_greedy(S, b, ctx): return backward_eliminate(S, None, b)
+def _block_output(S, b, ctx):
+    if ctx.consumer_gram is None:
+        raise ValueError("ordering 'output' needs the output projection's weight Gram to order heads: "
+                         "block_order(cov, b, 'output', consumer_gram=W.T @ W)")
+    H = torch.as_tensor(ctx.consumer_gram).detach().to(S)
+    if H.shape != S.shape: raise ValueError(f"consumer_gram must be {tuple(S.shape)}, one row and column per channel, got {tuple(H.shape)}")
+    return backward_eliminate(S, (H + H.T) / 2, b)
 
 # the block versions of the built-in orderings (`Ordering.block`): an ordering registered without one cannot prune heads
 for _name, _fn in dict(zca=_block_zca, partial=_block_partial, variance=_block_variance, none=_block_index,
-                       random=_block_random).items(): ORDERINGS[_name].block = _fn
+                       random=_block_random, greedy=_block_greedy, output=_block_output).items(): ORDERINGS[_name].block = _fn
 
 def block_order(cov:Tensor, # (h*b, h*b) covariance of the heads' channels
                 b:int, # channels per head (head_dim)
                 method:str|Ordering="zca", # a registered ordering with a block version, or such an `Ordering`
                 seed:int=0, # seed of the "random" ordering
+                consumer_gram:Tensor|None=None, # (h*b, h*b) W^T W of the output projection (or a function returning it): "output"
                ) -> Tensor:
     "Permutation of the h heads (LongTensor), most important first: pruning removes a tail of it."
     o = get_ordering(method)
     o.require_block()
     S = check_cov(cov)
     b = _check_b(S.shape[0], b)
-    return o.block_order(S, b, OrderContext(seed=seed))
+    return o.block_order(S, b, OrderContext(seed=seed, consumer_gram=consumer_gram))
 
 
 # %% ../nbs/02b_blocks.ipynb #21e411de

@@ -20,7 +20,8 @@ from .blocks import block_order, block_ldl, head_channels
 from .heads import HeadGroup
 
 # %% auto #0
-__all__ = ['DAMPING', 'DAMPINGS', 'Factors', 'consumer_gram', 'factor_group', 'head_factors', 'comp_label', 'choose_compensation']
+__all__ = ['DAMPING', 'DAMPINGS', 'Factors', 'column_norms', 'consumer_gram', 'factor_group', 'head_factors', 'comp_label',
+           'choose_compensation']
 
 # %% ../nbs/06d_factors.ipynb #59244ecd
 @dataclass
@@ -50,6 +51,15 @@ def _error_weights(consumer:nn.Module, channels, order:Tensor, Lnz:Tensor) -> Te
     for o in range(0, W.shape[0], step):
         e += (torch.matmul(W[o:o + step].to(torch.float64).transpose(1, 2), X) ** 2).sum((0, 1))
     return e
+
+def column_norms(consumer:nn.Module, # a consumer some layout handles
+                 channels, # `channels` of a Linear reading a flattened conv map, else None
+                ) -> Tensor: # (n,) float64
+    "||M[:, i]||^2 per node for M = `consumer_matrix(consumer, channels)` (the diagonal of `consumer_gram`), in blocks of output rows."
+    n, taps = consumer_nodes(consumer, channels)
+    W = get_layout(consumer, channels).weight(consumer, channels)
+    step = max(1, 2**22 // (n * taps))
+    return sum(W[o:o + step].to(torch.float64).square().sum((0, 2)) for o in range(0, W.shape[0], step))
 
 def consumer_gram(consumer:nn.Module, # a consumer some layout handles
                   channels, # `channels` of a Linear reading a flattened conv map, else None
@@ -114,15 +124,18 @@ def factor_group(g:ChannelGroup, # a prunable channel group
         else: L, d = ldl(So)   # a later node keeps some variance given the first k (badly scaled S): factor it all
     if G > 1:   # every prefix of jG nodes: j of each block (keeps each node's d: it depends on its block only)
         order = round_robin(order, G); L, d = ldl(cov[order][:, order])
-    e = {}
+    e, d_out = {}, _out_of_sample([stats[c] for c in g.consumers], order, d, G)
     for c, cov_c in zip(g.consumers, covs):
-        Lc, dc = (L, d) if torch.equal(cov_c, cov) else ldl(cov_c[order][:, order])
-        nz = (dc > 0).nonzero().flatten()   # columns with d_i = 0 never contribute: skip them (VGG's fc: ~n - samples)
+        same = torch.equal(cov_c, cov)
+        Lc, dc = (L, d) if same else ldl(cov_c[order][:, order])
+        nz = (dc > 0).nonzero().flatten()   # columns with d_i = 0 never contribute in sample: skip them (VGG's fc: ~n - samples)
         ec = torch.zeros_like(dc)
         ec[nz] = _error_weights(model.get_submodule(c), g.channels[c], order, Lc[:, nz]).to(ec.device)
-        e[c] = (dc.cpu(), ec.cpu())
-    d = _out_of_sample([stats[c] for c in g.consumers], order, d, G)
-    return Factors(order=order.cpu(), d=d.cpu(), F=cumulative_variance(d).cpu(), e=e)
+        dc_out = d_out if same else _out_of_sample([stats[c]], order, dc, G)
+        only_in = (dc == 0) & (dc_out > 0)   # explained in sample only: regressed on the basis alone, its column of L is e_i
+        if only_in.any(): ec[only_in] = column_norms(model.get_submodule(c), g.channels[c]).to(ec)[order.to(ec.device)[only_in]]
+        e[c] = (dc_out.cpu(), ec.cpu())
+    return Factors(order=order.cpu(), d=d_out.cpu(), F=cumulative_variance(d_out).cpu(), e=e)
 
 # %% ../nbs/06d_factors.ipynb #a794a202
 def head_factors(g:HeadGroup, # the head group
@@ -134,7 +147,8 @@ def head_factors(g:HeadGroup, # the head group
                 ) -> Factors:
     "Block order of `g`'s units, their block traces d_i = tr D_i, F, and per-unit output errors u_i from the channel LDL."
     S, b, ordering = cov.double(), g.b, get_ordering(ordering)
-    o = block_order(S, b, ordering, seed)
+    Wall = consumer_matrix(consumer).to(S)
+    o = block_order(S, b, ordering, seed, consumer_gram=lambda: Wall.T @ Wall)   # the gram only if the ordering reads it
     d = block_ldl(S[head_channels(o, b)][:, head_channels(o, b)], b)[2]
     moved = _explained_last(o, d, ordering)   # exactly explained units last, as for nodes: every d stays the same
     if moved is not None:
@@ -142,12 +156,14 @@ def head_factors(g:HeadGroup, # the head group
         d = block_ldl(S[head_channels(o, b)][:, head_channels(o, b)], b)[2]
     ch = head_channels(o, b)
     L, delta = ldl(S[ch][:, ch])                              # channel LDL in the head-ordered channel order
-    W = consumer_matrix(consumer).to(L.device)[:, ch]
+    W = Wall.to(L.device)[:, ch]
     w = ((W @ L) ** 2).sum(0)                                 # ||(W L)[:, j]||^2
     u = (delta * w).reshape(-1, b).sum(1)                     # per unit: its channels' share of the output error
     e = torch.where(d > 0, u / d.clamp_min(torch.finfo(d.dtype).tiny), torch.zeros_like(u))
-    d_out = d if st is None else _out_of_sample([st], ch, d, b=b)   # the allocation reads d_out; u and e stay in-sample
-    return Factors(order=o.cpu(), d=d_out.cpu(), F=cumulative_variance(d_out).cpu(), e={g.consumer: (d.cpu(), e.cpu())})
+    d_out = d if st is None else _out_of_sample([st], ch, d, b=b)   # the allocation and the predicted error read d_out
+    only_in = (d == 0) & (d_out > 0)   # explained in sample only: weigh it by its channels' mean column norm
+    if only_in.any(): e[only_in] = (W ** 2).sum(0).reshape(-1, b).mean(1).to(e)[only_in]
+    return Factors(order=o.cpu(), d=d_out.cpu(), F=cumulative_variance(d_out).cpu(), e={g.consumer: (d_out.cpu(), e.cpu())})
 
 # %% ../nbs/06d_factors.ipynb #6a4d4aee
 DAMPING = 1e-3   # the smallest ridge of the grid: used where no held-out split exists (06b_calibration_size)

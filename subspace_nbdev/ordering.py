@@ -14,7 +14,8 @@ from .utils import descending
 
 # %% auto #0
 __all__ = ['ORDERINGS', 'OrderContext', 'HeadOrderingError', 'Ordering', 'register_ordering', 'get_ordering', 'ridged_inverse',
-           'zca_scores', 'eig_range', 'partial_scores', 'greedy_order', 'output_order', 'forward_order', 'node_order']
+           'zca_scores', 'eig_range', 'partial_scores', 'backward_eliminate', 'greedy_order', 'output_order',
+           'forward_order', 'node_order']
 
 # %% ../nbs/02_ordering.ipynb #e75e06dc
 class OrderContext:
@@ -229,50 +230,61 @@ def _variance_order(S:Tensor, ctx:OrderContext) -> Tensor: return descending(S.d
 register_ordering(Ordering("variance", "variance", "darkgoldenrod", fn=_variance_order))
 
 # %% ../nbs/02_ordering.ipynb #cae16f2f
-def _backward_eliminate(S:Tensor, # (n, n) covariance, checked by `_symmetric_cov`
-                        H:Tensor|None, # (n, n) consumer Gram sum W^T W; None: the cost is the partial variance
-                        ridge:float, # relative ridge for the inverse (singular covariances)
-                        rtol:float, # a node with partial variance <= rtol*S_ii (+ ridge) counts as dependent
-                       ) -> Tensor:
-    "Repeatedly move the node of least removal cost among the rest to the end, by rank-one downdates of P = S_KK^-1."
-    n = S.shape[0]
-    order = torch.empty(n, dtype=torch.long, device=S.device)
-    if n == 0: return order
-    if float(S.diagonal().max()) <= 0: return torch.arange(n, device=S.device)
+def backward_eliminate(cov:Tensor, # (n, n) covariance of the units' channels, each unit's b channels together
+                       consumer_gram:Tensor|None=None, # (n, n) consumer Gram sum W^T W; None: the cost is the partial variance
+                       b:int=1, # channels per unit (1: nodes; head_dim: attention heads, `02b_blocks`)
+                       ridge:float=1e-10, # relative ridge for the inverse (singular covariances)
+                       rtol:float=1e-6, # a unit with partial variance <= rtol * its variance (+ ridge) counts as dependent
+                      ) -> Tensor: # (n // b,) unit order, most important first
+    "Repeatedly move the unit of least removal cost among the rest to the end, by rank-b downdates of P = S_KK^-1."
+    S = _symmetric_cov(cov)
+    n, H = S.shape[0], consumer_gram
+    h = n // b
+    order = torch.empty(h, dtype=torch.long, device=S.device)
+    if h == 0: return order
+    if float(S.diagonal().max()) <= 0: return torch.arange(h, device=S.device)
     P, r = ridged_inverse(S, ridge)
     def gram(P, keep):   # M = P G_KK P = T H T^T, T = P S_{K,:}; on K itself P S_KK = I - r P exactly (no cancellation)
         T = P @ S[keep]
         T[:, keep] = torch.eye(len(keep), dtype=S.dtype, device=S.device) - r * P
         return T @ H @ T.T
-    idx = torch.arange(n, device=S.device)   # idx[j]: original node held in working row/column j
-    M = None if H is None else gram(P, idx)
-    var = S.diagonal().clone()
-    dirty = False                             # P went through a downdate by a (numerically) dependent node
-    for m in range(n, 0, -1):                 # P[:m, :m] is the inverse on the m remaining nodes
-        cv = 1 / P.diagonal()[:m]
-        if dirty and bool((cv > rtol * var[idx[:m]] + 4 * r).all()):
-            # the dependent nodes are gone: dividing by their ~1/r pivots cost ~eps/r of accuracy,
+    blocks = lambda X, m: X[:m * b, :m * b].reshape(m, b, m, b).diagonal(dim1=0, dim2=2).permute(2, 0, 1)   # (m, b, b)
+    chans = lambda units: (units[:, None] * b + torch.arange(b, device=S.device)).reshape(-1)
+    def inv_blocks(m):   # (P_BB)^-1 of every remaining unit B, and its trace: B's variance given all the others
+        Pi = 1 / P.diagonal()[:m].reshape(m, 1, 1) if b == 1 else torch.linalg.inv(blocks(P, m))
+        return Pi, Pi.diagonal(dim1=1, dim2=2).sum(1)
+    idx = torch.arange(h, device=S.device)   # idx[j]: original unit held in working block j
+    M = None if H is None else gram(P, torch.arange(n, device=S.device))
+    var = S.diagonal().reshape(h, b).sum(1)
+    dirty = False                             # P went through a downdate by a (numerically) dependent unit
+    for m in range(h, 0, -1):                 # P[:m*b, :m*b] is the inverse on the m remaining units
+        Pi, cv = inv_blocks(m)
+        if dirty and bool((cv > rtol * var[idx[:m]] + 4 * b * r).all()):
+            # the dependent units are gone: dividing by their ~1/r pivots cost ~eps/r of accuracy,
             # so re-invert once on the remaining, well-conditioned set
-            keep = idx[:m]
-            P[:m, :m] = ridged_inverse(S[keep][:, keep], ridge)[0]
-            if M is not None: M[:m, :m] = gram(P[:m, :m], keep)
-            cv, dirty = 1 / P.diagonal()[:m], False
-        cost = cv if M is None else M.diagonal()[:m] * cv   # partial variance, or (P G P)_jj / P_jj
+            keep, w = chans(idx[:m]), m * b
+            P[:w, :w] = ridged_inverse(S[keep][:, keep], ridge)[0]
+            if M is not None: M[:w, :w] = gram(P[:w, :w], keep)
+            (Pi, cv), dirty = inv_blocks(m), False
+        cost = cv if M is None else (Pi * blocks(M, m)).sum((1, 2))   # partial variance, or tr(P_BB^-1 (P G P)_BB)
         low = cost == cost.min()
         j = int(torch.where(low, idx[:m], -1).argmax())   # ties: the highest original index goes last
-        if float(cv[j]) <= rtol * float(var[idx[j]]) + 4 * r: dirty = True
-        last = m - 1
-        if j != last:   # swap j into the last working slot (rows, columns and the index)
+        if float(cv[j]) <= rtol * float(var[idx[j]]) + 4 * b * r: dirty = True
+        last, Pj = m - 1, Pi[j]
+        if j != last:   # swap block j into the last working slot (rows, columns and the index)
+            sw, to = chans(torch.tensor([j, last])), chans(torch.tensor([last, j]))
             for X in (P,) if M is None else (P, M):
-                X[[j, last]] = X[[last, j]]
-                X[:, [j, last]] = X[:, [last, j]]
+                X[sw] = X[to]
+                X[:, sw] = X[:, to]
             idx[[j, last]] = idx[[last, j]]
         order[last] = idx[last]
-        p, a = P[:last, last].clone(), float(P[last, last])
-        if M is not None:   # M <- M - (p q^T + q p^T)/a + p p^T M_jj/a^2 with q = M[:, j]: rank two, one pass
-            q, mjj = M[:last, last].clone(), float(M[last, last])
-            M[:last, :last].addmm_(torch.stack([p, q], 1), torch.stack([p * (mjj / a**2) - q / a, -p / a]))
-        P[:last, :last].addr_(p, p, alpha=-1 / a)   # inverse with node `last` removed
+        K, B = slice(0, last * b), slice(last * b, m * b)
+        p = P[K, B].clone()
+        Q = p @ Pj                            # P_KB P_BB^-1
+        if M is not None:   # M <- M - Q q^T - q Q^T + Q M_BB Q^T with q = M_KB: rank 2b
+            q, mbb = M[K, B].clone(), M[B, B].clone()
+            M[K, K] += (Q @ mbb - q) @ Q.T - Q @ q.T
+        P[K, K] -= Q @ p.T                    # inverse with block `last` removed
     return order
 
 def greedy_order(cov:Tensor, # (n, n) covariance of the nodes
@@ -280,7 +292,7 @@ def greedy_order(cov:Tensor, # (n, n) covariance of the nodes
                  rtol:float=1e-6, # a node with partial variance <= rtol*S_ii (+ ridge) counts as dependent
                 ) -> Tensor:
     "Backward elimination: repeatedly move the node with the smallest partial variance among the rest to the end."
-    return _backward_eliminate(_symmetric_cov(cov), None, ridge, rtol)
+    return backward_eliminate(cov, None, 1, ridge, rtol)
 
 def _greedy_order(S:Tensor, ctx:OrderContext) -> Tensor: return greedy_order(S)
 
@@ -323,7 +335,7 @@ def output_order(cov:Tensor, # (n, n) covariance of the nodes
                          "pass M.T @ M for M = consumer_matrix(consumer, channels), summed over the consumers")
     H = H.detach().to(S)
     if not torch.isfinite(H).all(): raise ValueError("consumer_gram contains NaN or inf: check the consumer weights")
-    return _backward_eliminate(S, (H + H.T) / 2, ridge, rtol)
+    return backward_eliminate(S, (H + H.T) / 2, 1, ridge, rtol)
 
 def _output_order(S:Tensor, ctx:OrderContext) -> Tensor:
     if ctx.consumer_gram is None:

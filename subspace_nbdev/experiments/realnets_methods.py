@@ -44,6 +44,8 @@ for _m in [
     RealMethod("zca+error", "zca order, output-error allocation, LS", "zca", "error", True),
     RealMethod("variance+uniform", "variance order, uniform ratio, LS", "variance", "uniform", True),
     RealMethod("output+uniform", "output-greedy order, uniform ratio, LS", "output", "uniform", True),
+    RealMethod("variance+error", "variance order, output-error allocation, LS", "variance", "error", True),
+    RealMethod("output+error", "output-greedy order, output-error allocation, LS", "output", "error", True),
     RealMethod("tp-l1", "Torch-Pruning L1 magnitude", tp="l1"),
     RealMethod("tp-taylor", "Torch-Pruning Taylor", tp="taylor"),
 ]: REAL_METHODS.register(_m)
@@ -52,7 +54,7 @@ for _m in [
 # uniform ratio with three orderings, the output-error allocation, Torch-Pruning L1 and Taylor. `methods="all"` adds the
 # forward-greedy, L1 and random orderings and the cost allocation.
 CORE_METHODS = ("default", "nocomp", "none", "partial", "greedy", "output", "variance", "zca+uniform", "variance+uniform",
-                "output+uniform", "zca+error", "tp-l1", "tp-taylor")
+                "output+uniform", "zca+error", "variance+error", "output+error", "tp-l1", "tp-taylor")
 
 # %% ../../nbs/experiments/12c_realnets_methods.ipynb #f11dc8dc
 def taylor_grads(net:RealNet, max_batches:int=4) -> dict:

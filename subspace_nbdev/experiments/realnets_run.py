@@ -20,7 +20,7 @@ from .tp_baselines import tp_groups
 from .realnets_tables import RULE, results_markdown, plot_net, rule_table
 
 # %% auto #0
-__all__ = ['AUTO_CANDIDATES', 'run_net', 'auto_rows', 'realnets', 'write_results', 'snp_realnets']
+__all__ = ['AUTO_CANDIDATES', 'run_net', 'auto_rows', 'mean_runs', 'realnets', 'write_results', 'snp_realnets']
 
 # %% ../../nbs/experiments/12a_realnets_run.ipynb #773b8518
 def _cat(model:nn.Module, batches:list) -> Tensor:
@@ -96,7 +96,8 @@ def run_net(net:RealNet, # a network of the benchmark
     return out
 
 # %% ../../nbs/experiments/12a_realnets_run.ipynb #589d5fd5
-AUTO_CANDIDATES = ("default", "nocomp", "variance", "output", "greedy", "zca+uniform", "variance+uniform", "output+uniform", "zca+error")
+AUTO_CANDIDATES = ("default", "nocomp", "variance", "output", "greedy", "zca+uniform", "variance+uniform", "output+uniform", "zca+error",
+                   "variance+error", "output+error")
 
 # %% ../../nbs/experiments/12a_realnets_run.ipynb #fdbd2376
 def auto_rows(res:dict, # one network's `run_net` result
@@ -109,6 +110,25 @@ def auto_rows(res:dict, # one network's `run_net` result
         if not rows: continue
         best = min(rows, key=lambda r: r["val_err"])
         out.append(dict(best, method="auto", chosen=best["method"], val=[(r["method"], round(r["val_err"], 4)) for r in rows]))
+    return out
+
+# %% ../../nbs/experiments/12a_realnets_run.ipynb #d0abb138
+def mean_runs(runs:list, # `run_net` results of one network, one per seed, with the same methods and budgets
+             ) -> dict:
+    "One result from several seeds' runs: every numeric measure averaged; a method that failed on any seed keeps that error."
+    if len(runs) == 1: return runs[0]
+    mean = lambda vals: sum(vals) / len(vals)
+    num = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+    out = dict(runs[0], title=f"{runs[0]['title']}, mean of {len(runs)} seeds", seeds=len(runs), rows=[],
+               base={k: mean([r["base"][k] for r in runs]) for k in runs[0]["base"]},
+               calibration={k: (mean([r["calibration"][k] for r in runs]) if num(v) else v) for k, v in runs[0]["calibration"].items()})
+    for rows in zip(*(r["rows"] for r in runs)):
+        if len({(r["method"], r["budget"]) for r in rows}) != 1: raise ValueError("mean_runs: the runs differ in methods or budgets")
+        failed = [r for r in rows if "error" in r]
+        if failed: out["rows"].append(failed[0]); continue
+        row = {k: (mean([r[k] for r in rows]) if num(v) and k != "budget" else v) for k, v in rows[0].items()}
+        row["per_seed"] = [r[runs[0]["primary"]] for r in rows]
+        out["rows"].append(row)
     return out
 
 # %% ../../nbs/experiments/12a_realnets_run.ipynb #49b43877
@@ -137,15 +157,16 @@ def realnets(out:str|Path="nbs/results_real", # folder for results.md, results.j
     if quick:
         methods = methods or ["default", "nocomp", "tp-l1"]; budgets = budgets or [0.85, 0.5]
     small = dict(crepe=dict(n_calib=128, n_val=64, n_held=128), efficientnet=dict(calib_crops=4, val_crops=1, held_crops=2, size=128),
-                 minilm=dict(n_calib=64, n_val=32, n_held=32))
+                 minilm=dict(n_calib=64, n_val=32, n_held=32), **{f"fmnist-{a}": dict(seeds=(0,), calib_samples=256, n_val=64,
+                 n_test=500) for a in ("vgg", "resnet")})
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     t0, c0 = time.time(), time.process_time()
     import matplotlib.pyplot as plt
     for n in nets:
         t = time.time()
-        net = NETS[n](cache_dir, **(small[n] if quick else {}))
+        made = NETS[n](cache_dir, **(small[n] if quick else {}))
         load_s = time.time() - t
-        res = run_net(net, methods, budgets, log=log)
+        res = mean_runs([run_net(net, methods, budgets, log=log) for net in (made if isinstance(made, list) else [made])])
         res.update(load_s=load_s, auto=auto_rows(res), wall_s=time.time() - t, config=dict(methods=methods or list(CORE_METHODS),
                    budgets=budgets, quick=quick), timing=dict(threads=torch.get_num_threads(), machine=f"{platform.machine()} CPU, "
                    f"{os.cpu_count()} cores", load_end=os.getloadavg()[0], cpu_s=time.process_time() - c0))
@@ -176,7 +197,7 @@ def write_results(out:str|Path) -> dict:
 # %% ../../nbs/experiments/12a_realnets_run.ipynb #a5a30b7e
 @call_parse
 def snp_realnets(out:str="nbs/results_real", # folder for results.md, results.json and one figure per network
-                 nets:str="crepe,efficientnet,minilm", # comma-separated networks
+                 nets:str="crepe,efficientnet,minilm,fmnist-vgg,fmnist-resnet", # comma-separated networks
                  methods:str=None, # comma-separated names in REAL_METHODS, or "all" (default: CORE_METHODS)
                  budgets:str=None, # comma-separated MACs fractions (default: each network's)
                  cache_dir:str=None, # model and data cache (default $SNP_CACHE or ~/.cache/subspace_nbdev)
