@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_allocation.ipynb #4738f797
 from __future__ import annotations
-import math
+import heapq, math
 from dataclasses import dataclass, fields
 from typing import Callable
 import torch
@@ -16,8 +16,8 @@ from .errors import SNPError
 # %% auto #0
 __all__ = ['ALLOCATIONS', 'cumulative_variance', 'DictRecord', 'BudgetSearch', 'NeedsBudgetError', 'Allocation',
            'register_allocation', 'get_allocation', 'keep_counts', 'VarianceAllocation', 'uniform_counts',
-           'UniformAllocation', 'cost_counts', 'CostAllocation', 'MissingErrorWeightsError', 'output_errors',
-           'ErrorAllocation', 'ErrorThresholdAllocation']
+           'UniformAllocation', 'cost_counts', 'fill_budget', 'CostAllocation', 'MissingErrorWeightsError',
+           'output_errors', 'ErrorAllocation', 'ErrorThresholdAllocation']
 
 # %% ../nbs/03_allocation.ipynb #b998b90d
 def _check_d(d:Tensor, # (n,) subspace variances
@@ -233,15 +233,42 @@ def cost_counts(ds:list[Tensor], # one d (n_l,) per group, in node order
         out.append(_clamp(k, d.numel(), m))
     return out
 
+def _shares_per_cost(ds:list, costs:list) -> list[Tensor]:
+    "p_i / c_l per group: each unit's share of its group's total, per unit of its cost."
+    return [(d / d.sum() if d.sum() > 0 else torch.zeros_like(d)) / float(c) for d, c in zip(ds, costs)]
+
+def fill_budget(cost:Callable, # widths -> cost, monotone in every width
+                target:float, # the largest allowed cost
+                widths:list[int], # widths that meet it
+                sizes:list[int], # units per group
+                values:list[Tensor], # per group, each unit's value in order (`_shares_per_cost`)
+               ) -> list[int]:
+    "Widths grown one unit at a time, the next unit of largest value first, while the cost stays within `target`."
+    w, heap = list(widths), [(-float(v[k]), l) for l, (k, v) in enumerate(zip(widths, values)) if k < sizes[l]]
+    heapq.heapify(heap)
+    while heap:
+        _, l = heapq.heappop(heap)
+        w[l] += 1
+        if cost(w) > target: w[l] -= 1; continue   # this group cannot grow within the budget: costs are monotone
+        if w[l] < sizes[l]: heapq.heappush(heap, (-float(values[l][w[l]]), l))
+    return w
+
 class CostAllocation(Allocation):
-    "Variance share per unit cost (`cost_counts`), budgets only; the search bisects over the ratios p_i / c_l, largest first."
+    "Share per unit cost (`cost_counts`), budgets only: bisect over the ratios p_i / c_l, largest first, then `fill_budget`."
+    def unit_values(self, facts) -> list[Tensor]: return [f.d for f in facts]   # what each unit carries (here its d)
     def counts(self, facts, param, sizes, min_keep, channel_costs=None):
-        if channel_costs is None: raise ValueError("the cost allocation needs channel_costs (one cost per group)")
-        return cost_counts([f.d for f in facts], channel_costs, param, min_keep)
+        if channel_costs is None: raise ValueError(f"the {self.name} allocation needs channel_costs (one cost per group)")
+        return cost_counts(self.unit_values(facts), channel_costs, param, min_keep)
     def candidates(self, facts, sizes, min_keep, channel_costs=None):
-        ratios = torch.cat([(f.d / f.d.sum() if f.d.sum() > 0 else torch.zeros_like(f.d)) / c for f, c in zip(facts, channel_costs)])
+        ratios = torch.cat(_shares_per_cost(self.unit_values(facts), channel_costs))
         top = float(ratios.max()) if len(ratios) else 1.0
         return [2 * top + 1.0] + torch.unique(ratios).flip(0).tolist()  # lambda, decreasing: widths grow
+    def search(self, cost, target, facts, sizes, min_keep, channel_costs=None):
+        rec = super().search(cost, target, facts, sizes, min_keep, channel_costs)
+        # a prefix runs to the last unit above the bar, so one lambda step can add many units: fill what it leaves
+        w = fill_budget(cost, target, rec.widths, sizes, _shares_per_cost(self.unit_values(facts), channel_costs))
+        if w != rec.widths: rec.widths, rec.achieved = w, cost(w)
+        return rec
 
 register_allocation(CostAllocation("cost", "cost-aware (variance per MAC)", "C4", param_label="cost lambda", takes_threshold=False))
 
@@ -264,10 +291,7 @@ class _ErrorFacts:
 
 class ErrorAllocation(CostAllocation):
     "Output-error share per MAC: `cost_counts` on u_i = sum_c d_c[i] e_c[i] (each group's shares sum to 1); budgets only."
-    def counts(self, facts, param, sizes, min_keep, channel_costs=None):
-        return super().counts([_ErrorFacts(f) for f in facts], param, sizes, min_keep, channel_costs)
-    def candidates(self, facts, sizes, min_keep, channel_costs=None):
-        return super().candidates([_ErrorFacts(f) for f in facts], sizes, min_keep, channel_costs)
+    def unit_values(self, facts) -> list[Tensor]: return [output_errors(f) for f in facts]
 
 class ErrorThresholdAllocation(VarianceAllocation):
     "One global threshold tau on each group's cumulative output-variance share (the variance rule on u instead of d)."
