@@ -47,7 +47,8 @@ class SubspacePruner:
     def __init__(self,
                  model:nn.Module,             # the network to prune (never modified)
                  example_inputs,              # inputs for one forward pass (tracing and MAC counts), e.g. torch.randn(1, 3, 224, 224)
-                 ordering:str|Ordering="zca", # node ordering: a name in `ORDERINGS` (02_ordering) or an `Ordering`
+                 ordering:str|Ordering="output", # node ordering: a name in `ORDERINGS` (02_ordering) or an `Ordering`;
+                                              # "output" by the benchmark's rule (`12_realnets`), "zca" the paper's
                  allocation:str|Allocation="variance", # a name in `ALLOCATIONS` (03_allocation) or an `Allocation`: "variance"
                                               # (global threshold), "uniform" (one ratio) or "cost" (variance per MAC)
                  compensate:bool=True,        # least-squares compensation of the consumers (False: the ablation)

@@ -38,6 +38,7 @@ REAL_METHODS = Registry("real_method", RealMethod)   # name -> method, in table 
 for _m in [
     RealMethod("default", "SubspacePruner defaults"),
     RealMethod("nocomp", "default units, deleted without compensation", compensate=False),
+    RealMethod("zca", "zca order, variance allocation, LS: the paper's recipe", "zca", "variance", True),
     *[_O(o) for o in ("none", "partial", "greedy", "output", "forward", "l1", "variance", "random")],
     RealMethod("zca+uniform", "zca order, uniform ratio, LS", "zca", "uniform", True),
     RealMethod("zca+cost", "zca order, cost allocation, LS", "zca", "cost", True),
@@ -53,7 +54,7 @@ for _m in [
 # the benchmark's set (issue 20's core set): the default, no compensation, the orderings with the variance allocation, the
 # uniform ratio with three orderings, the output-error allocation, Torch-Pruning L1 and Taylor. `methods="all"` adds the
 # forward-greedy, L1 and random orderings and the cost allocation.
-CORE_METHODS = ("default", "nocomp", "none", "partial", "greedy", "output", "variance", "zca+uniform", "variance+uniform",
+CORE_METHODS = ("default", "nocomp", "zca", "none", "partial", "greedy", "output", "variance", "zca+uniform", "variance+uniform",
                 "output+uniform", "zca+error", "variance+error", "output+error", "tp-l1", "tp-taylor")
 
 # %% ../../nbs/experiments/12c_realnets_methods.ipynb #f11dc8dc

@@ -20,7 +20,7 @@ from .tp_baselines import tp_groups
 from .realnets_tables import RULE, results_markdown, plot_net, rule_table
 
 # %% auto #0
-__all__ = ['AUTO_CANDIDATES', 'run_net', 'auto_rows', 'mean_runs', 'realnets', 'write_results', 'snp_realnets']
+__all__ = ['AUTO_CANDIDATES', 'run_net', 'auto_rows', 'mean_runs', 'merge_rows', 'realnets', 'write_results', 'snp_realnets']
 
 # %% ../../nbs/experiments/12a_realnets_run.ipynb #773b8518
 def _cat(model:nn.Module, batches:list) -> Tensor:
@@ -131,6 +131,19 @@ def mean_runs(runs:list, # `run_net` results of one network, one per seed, with 
         out["rows"].append(row)
     return out
 
+# %% ../../nbs/experiments/12a_realnets_run.ipynb #07682d43
+def merge_rows(old:dict, # a network's earlier result (`<net>.json`)
+               new:dict, # the same network's result for some methods
+              ) -> dict:
+    "`new` with the rows of `old`'s other methods added back, in `REAL_METHODS` order (then budgets, largest first)."
+    if old.get("name") != new.get("name"): raise ValueError(f"merge_rows: {old.get('name')!r} and {new.get('name')!r} are different networks")
+    redone = {r["method"] for r in new["rows"]}
+    rank = {m: i for i, m in enumerate(REAL_METHODS)}
+    rows = [r for r in old["rows"] if r["method"] not in redone] + new["rows"]
+    return dict(new, rows=sorted(rows, key=lambda r: (rank.get(r["method"], len(rank)), -r["budget"])),
+                rerun=sorted(redone | set(old.get("rerun", [])), key=lambda m: rank.get(m, len(rank))),
+                earlier_wall_s=old.get("wall_s", 0) + old.get("earlier_wall_s", 0))   # the wall time reported is the sum
+
 # %% ../../nbs/experiments/12a_realnets_run.ipynb #49b43877
 def realnets(out:str|Path="nbs/results_real", # folder for results.md, results.json and one figure per network
              nets:tuple=tuple(NETS), # networks: some of crepe, efficientnet, minilm
@@ -139,6 +152,7 @@ def realnets(out:str|Path="nbs/results_real", # folder for results.md, results.j
              cache_dir:str|Path|None=None, # model and data cache (default $SNP_CACHE or ~/.cache/subspace_nbdev)
              threads:int|None=None, # torch CPU threads (None: torch's default)
              quick:bool=False, # a smoke run: small data, three methods, two budgets
+             merge:bool=False, # keep the other methods' rows of an existing `<net>.json` in `out` (`merge_rows`)
              log=print,
             ) -> dict:
     "Prune the three real pretrained networks with every method to every budget; write the tables, JSON and figures."
@@ -167,7 +181,8 @@ def realnets(out:str|Path="nbs/results_real", # folder for results.md, results.j
         made = NETS[n](cache_dir, **(small[n] if quick else {}))
         load_s = time.time() - t
         res = mean_runs([run_net(net, methods, budgets, log=log) for net in (made if isinstance(made, list) else [made])])
-        res.update(load_s=load_s, auto=auto_rows(res), wall_s=time.time() - t, config=dict(methods=methods or list(CORE_METHODS),
+        if merge and (out/f"{n}.json").exists(): res = merge_rows(json.loads((out/f"{n}.json").read_text()), res)
+        res.update(load_s=load_s, auto=auto_rows(res), wall_s=time.time() - t, config=dict(methods=list(dict.fromkeys(r["method"] for r in res["rows"])),
                    budgets=budgets, quick=quick), timing=dict(threads=torch.get_num_threads(), machine=f"{platform.machine()} CPU, "
                    f"{os.cpu_count()} cores", load_end=os.getloadavg()[0], cpu_s=time.process_time() - c0))
         (out/f"{n}.json").write_text(json.dumps(res, indent=1, default=str))
@@ -181,7 +196,7 @@ def write_results(out:str|Path) -> dict:
     nets = {n: json.loads((out/f"{n}.json").read_text()) for n in NETS if (out/f"{n}.json").exists()}
     if not nets: raise FileNotFoundError(f"no network results (crepe.json, ...) in {out}: run realnets first")
     results = dict(nets=nets, rule=RULE)
-    walls = ", ".join(f"{n} {r['wall_s'] / 60:.1f} min ({r['timing']['threads']} threads, load {r['timing']['load_end']:.1f} at the end)"
+    walls = ", ".join(f"{n} {(r['wall_s'] + r.get('earlier_wall_s', 0)) / 60:.1f} min ({r['timing']['threads']} threads, load {r['timing']['load_end']:.1f} at the end)"
                       for n, r in nets.items())
     m = next(iter(nets.values()))["timing"]["machine"]
     results["protocol"] = (f"One-shot pruning to a MACs budget (one multiply-add = 1; attention matmuls included), no fine-tuning, measured on "
@@ -204,6 +219,7 @@ def snp_realnets(out:str="nbs/results_real", # folder for results.md, results.js
                  threads:int=None, # torch CPU threads (default: torch's)
                  quick:store_true=False, # a smoke run: small data, three methods, two budgets
                  tables_only:store_true=False, # only rewrite results.md and results.json from the networks' JSON files in `out`
+                 merge:store_true=False, # rerun only `methods` and keep the other rows of each network's JSON in `out`
                 ):
     "One-shot pruning of three real pretrained networks (CREPE-tiny, EfficientNet-Lite1, all-MiniLM-L6-v2) with SNP's recipes and Torch-Pruning, measured on held-out data."
     split = lambda s: None if s is None else [x.strip() for x in str(s).split(",") if x.strip()]
@@ -213,7 +229,7 @@ def snp_realnets(out:str="nbs/results_real", # folder for results.md, results.js
             b = split(budgets)
             try: b = None if b is None else [float(x) for x in b]
             except ValueError: raise ValueError(f"budgets={budgets!r}: pass comma-separated MACs fractions, e.g. 0.7,0.5") from None
-            res = realnets(out, split(nets), split(methods), b, cache_dir, threads, quick)
+            res = realnets(out, split(nets), split(methods), b, cache_dir, threads, quick, merge)
     except (FetchError, ValueError, FileNotFoundError) as e:   # an input error: one line, exit status 2
         print(f"snp-realnets: error: {' '.join(str(e).split())}", file=sys.stderr)
         sys.exit(2)

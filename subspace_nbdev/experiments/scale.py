@@ -83,9 +83,11 @@ def zca_lowp_order(cov:Tensor, # (n, n) covariance
     return torch.sort(zca_scores_lowp(cov, dtype, rtol), descending=True, stable=True).indices
 
 # %% ../../nbs/experiments/scale.ipynb #e22c2008
-ORDERS = {"zca": lambda S: node_order(S, "zca"), "zca-eigh": zca_lowp_order, "partial": lambda S: node_order(S, "partial"),
-          "forward": lambda S: node_order(S, "forward"), "variance": lambda S: node_order(S, "variance"),
-          "none": lambda S: node_order(S, "none")}
+# each ordering from the covariance S and the consumer weight W (d, n); `output` forms W^T W as the pruner does
+ORDERS = {"zca": lambda S, W: node_order(S, "zca"), "zca-eigh": lambda S, W: zca_lowp_order(S),
+          "partial": lambda S, W: node_order(S, "partial"), "forward": lambda S, W: node_order(S, "forward"),
+          "output": lambda S, W: node_order(S, "output", consumer_gram=W.T @ W),
+          "variance": lambda S, W: node_order(S, "variance"), "none": lambda S, W: node_order(S, "none")}
 
 @dataclass
 class ScaleRow:
@@ -134,9 +136,9 @@ def scale_benchmark(sizes=(1024, 4096, 8192, 16384), # group sizes n
     unknown = set(methods) - set(ORDERS)
     if unknown: raise ValueError(f"unknown methods {sorted(unknown)}: use some of {tuple(ORDERS)}")
     tokens = tokens or (REF_TOKENS if dev.type == "cuda" else 8 * 2048)
-    orders = {**ORDERS, "zca-eigh": lambda S: zca_lowp_order(S, dtype)}
+    orders = {**ORDERS, "zca-eigh": lambda S, W: zca_lowp_order(S, dtype)}
     warm = mlp_covariance(mlp_block(64, device=dev))
-    for m in methods: orders[m](warm)
+    for m in methods: orders[m](warm, torch.ones(16, 64, dtype=warm.dtype, device=dev))
     ldl(warm)
     rows = []
     for n in sizes:
@@ -149,7 +151,7 @@ def scale_benchmark(sizes=(1024, 4096, 8192, 16384), # group sizes n
         rows.append(ScaleRow(n, d, "forward pass", fwd, fwd, tokens, 1.0, None))
         order_zca = None
         for m in methods:
-            o, sec = _timed(lambda: orders[m](S), dev)
+            o, sec = _timed(lambda: orders[m](S, W), dev)
             if m == "zca": order_zca = o
             err = _rel_error(S, W, o) if n in quality else None
             rows.append(ScaleRow(n, d, m, sec, fwd, tokens, sec / ref, err))
@@ -182,12 +184,14 @@ def snp_scale(sizes:str="1024,4096,8192,16384", # comma-separated group sizes n
               dtype:str="float32", # precision of the low-precision ZCA path (zca-eigh): float32 or float64
               quality:str="1024,4096", # sizes at which each ordering's predicted output error is measured
               threads:int=None, # torch CPU threads (default: torch's)
+              methods:str=",".join(ORDERS), # comma-separated orderings of ORDERS to time
              ):
     "Print the ordering and LDL times for one group of n nodes against one forward pass over the calibration tokens."
     if dtype not in ("float32", "float64"): raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
     if threads: torch.set_num_threads(threads)
     parse = lambda s: tuple(int(x) for x in str(s).split(",") if x.strip())
-    rows = scale_benchmark(parse(sizes), tokens, device, parse(quality), dtype=getattr(torch, dtype))
+    names = tuple(m.strip() for m in str(methods).split(",") if m.strip())
+    rows = scale_benchmark(parse(sizes), tokens, device, parse(quality), methods=names, dtype=getattr(torch, dtype))
     print(f"device {device}" + (f" ({torch.cuda.get_device_name(device)})" if device.startswith("cuda") else
                                 f" ({torch.get_num_threads()} threads)") + f", zca-eigh in {dtype}")
     print(format_scale(rows))   # nothing returned: a console script exits with its function's value
