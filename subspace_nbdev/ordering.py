@@ -248,7 +248,9 @@ def backward_eliminate(cov:Tensor, # (n, n) covariance of the units' channels, e
         T = P @ S[keep]
         T[:, keep] = torch.eye(len(keep), dtype=S.dtype, device=S.device) - r * P
         return T @ H @ T.T
-    blocks = lambda X, m: X[:m * b, :m * b].reshape(m, b, m, b).diagonal(dim1=0, dim2=2).permute(2, 0, 1)   # (m, b, b)
+    def blocks(X, m):   # the (m, b, b) diagonal blocks of X's leading m units, without copying the whole m*b square
+        if b == 1: return X.diagonal()[:m].reshape(m, 1, 1)
+        return torch.stack([X[i * b:(i + 1) * b, i * b:(i + 1) * b] for i in range(m)])
     chans = lambda units: (units[:, None] * b + torch.arange(b, device=S.device)).reshape(-1)
     def inv_blocks(m):   # (P_BB)^-1 of every remaining unit B, and its trace: B's variance given all the others
         Pi = 1 / P.diagonal()[:m].reshape(m, 1, 1) if b == 1 else torch.linalg.inv(blocks(P, m))
@@ -281,10 +283,10 @@ def backward_eliminate(cov:Tensor, # (n, n) covariance of the units' channels, e
         K, B = slice(0, last * b), slice(last * b, m * b)
         p = P[K, B].clone()
         Q = p @ Pj                            # P_KB P_BB^-1
-        if M is not None:   # M <- M - Q q^T - q Q^T + Q M_BB Q^T with q = M_KB: rank 2b
+        if M is not None:   # M <- M - Q q^T - q Q^T + Q M_BB Q^T with q = M_KB: rank 2b, one in-place pass
             q, mbb = M[K, B].clone(), M[B, B].clone()
-            M[K, K] += (Q @ mbb - q) @ Q.T - Q @ q.T
-        P[K, K] -= Q @ p.T                    # inverse with block `last` removed
+            M[K, K].addmm_(torch.cat([Q @ mbb - q, -Q], 1), torch.cat([Q, q], 1).T)
+        P[K, K].addmm_(Q, p.T, alpha=-1)      # inverse with block `last` removed
     return order
 
 def greedy_order(cov:Tensor, # (n, n) covariance of the nodes

@@ -158,10 +158,13 @@ def _sizes(name:str, s) -> tuple[int, ...]:
     for v in vals: check_count(name, v, minimum=2)
     return vals
 
-def _check_scale_args(sizes, tokens, device, dtype, quality, threads):
+def _check_scale_args(sizes, tokens, device, dtype, quality, threads, methods=None):
     "`snp-scale`'s arguments, checked before any timing (the function itself checks only `dtype`)"
     from subspace_nbdev.experiments.data import check_device
+    from subspace_nbdev.experiments.scale import ORDERS
     _sizes("sizes", sizes); _sizes("quality", quality)
+    bad = [m for m in str(methods or "").split(",") if m.strip() and m.strip() not in ORDERS]
+    if bad: raise ValueError(f"methods: unknown {bad}: use some of {','.join(ORDERS)}")
     check_count("tokens", tokens, optional=True); check_count("threads", threads, optional=True)
     if dtype not in ("float32", "float64"): raise ValueError(f"dtype={dtype!r}: use float32 or float64")
     check_device(device)

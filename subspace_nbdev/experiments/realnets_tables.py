@@ -28,7 +28,8 @@ def results_markdown(results:dict) -> str:
         lines += [f"## {res['title']}", "", f"{res['data']}.", "",
                   f"Dense: {', '.join(f'{k} {v:.4g}' for k, v in res['base'].items())}; {res['macs'] / 1e6:.1f} M MACs; "
                   f"{res['groups']} prunable groups. Calibration: {cal['calibrate_s']:.1f} s = {cal['ratio']:.1f} x one plain forward "
-                  f"pass over the same data ({cal['forward_s']:.1f} s). Run: {res['total_s'] / 60:.1f} min.", "",
+                  f"pass over the same data ({cal['forward_s']:.1f} s). Run: {res['total_s'] / 60:.1f} min"
+                  + (f" (a rerun of {', '.join(res['rerun'])}; the earlier runs: {res['earlier_wall_s'] / 60:.1f} min)." if res.get('rerun') else "."), "",
                   f"| method | " + " | ".join(f"{b:g}" for b in bs) + " |", "|---|" + "---|" * len(bs)]
         best = {b: max((v for m in list(REAL_METHODS) + ["auto"] if (v := _val(res, m, b)) is not None), default=None) for b in bs}
         for m in list(REAL_METHODS) + ["auto"]:
