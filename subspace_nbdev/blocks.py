@@ -7,8 +7,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 from .triangular import ldl, check_cov
-from .ordering import (ridged_inverse, eig_range, backward_eliminate, OrderContext, ORDERINGS, get_ordering,
-                                     Ordering)
+from .ordering import (ridged_inverse, eig_range, backward_eliminate, output_order, OrderContext, ORDERINGS,
+                                     get_ordering, Ordering)
 from .utils import descending
 from .allocation import cumulative_variance
 from .errors import SNPError
@@ -131,9 +131,7 @@ def _block_output(S, b, ctx):
     if ctx.consumer_gram is None:
         raise ValueError("ordering 'output' needs the output projection's weight Gram to order heads: "
                          "block_order(cov, b, 'output', consumer_gram=W.T @ W)")
-    H = torch.as_tensor(ctx.consumer_gram).detach().to(S)
-    if H.shape != S.shape: raise ValueError(f"consumer_gram must be {tuple(S.shape)}, one row and column per channel, got {tuple(H.shape)}")
-    return backward_eliminate(S, (H + H.T) / 2, b)
+    return output_order(S, ctx.consumer_gram, b=b)   # its checks of the Gram, then the block elimination
 
 # the block versions of the built-in orderings (`Ordering.block`): an ordering registered without one cannot prune heads
 for _name, _fn in dict(zca=_block_zca, partial=_block_partial, variance=_block_variance, none=_block_index,

@@ -327,8 +327,9 @@ def output_order(cov:Tensor, # (n, n) covariance of the nodes
                  consumer_gram:Tensor, # (n, n) H = sum over consumers and taps of W_t^T W_t (`consumer_matrix(...)` M: H = M^T M)
                  ridge:float=1e-10, # relative ridge for the inverse (singular covariances)
                  rtol:float=1e-6, # a node with partial variance <= rtol*S_ii (+ ridge) counts as dependent
+                 b:int=1, # channels per unit: 1 for nodes, head_dim for attention heads (`02b_blocks`)
                 ) -> Tensor:
-    "Backward elimination by output error: repeatedly move the node whose removal (after the refit) raises the consumers' error least to the end."
+    "Backward elimination by output error: repeatedly move the unit whose removal (after the refit) raises the consumers' error least to the end."
     S = _symmetric_cov(cov)
     n = S.shape[0]
     H = torch.as_tensor(consumer_gram)
@@ -337,7 +338,7 @@ def output_order(cov:Tensor, # (n, n) covariance of the nodes
                          "pass M.T @ M for M = consumer_matrix(consumer, channels), summed over the consumers")
     H = H.detach().to(S)
     if not torch.isfinite(H).all(): raise ValueError("consumer_gram contains NaN or inf: check the consumer weights")
-    return backward_eliminate(S, (H + H.T) / 2, 1, ridge, rtol)
+    return backward_eliminate(S, (H + H.T) / 2, b, ridge, rtol)
 
 def _output_order(S:Tensor, ctx:OrderContext) -> Tensor:
     if ctx.consumer_gram is None:
