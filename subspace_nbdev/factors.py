@@ -20,8 +20,8 @@ from .blocks import block_order, block_ldl, head_channels
 from .heads import HeadGroup
 
 # %% auto #0
-__all__ = ['DAMPING', 'DAMPINGS', 'Factors', 'column_norms', 'consumer_gram', 'factor_group', 'head_factors', 'comp_label',
-           'choose_compensation']
+__all__ = ['DAMPING', 'DAMPINGS', 'Factors', 'column_norms', 'consumer_gram', 'held_split', 'factor_group', 'head_factors',
+           'comp_label', 'choose_compensation']
 
 # %% ../nbs/06d_factors.ipynb #59244ecd
 @dataclass
@@ -82,7 +82,7 @@ def _explained_last(order:Tensor, d:Tensor, ordering:Ordering) -> Tensor|None:
         return torch.cat([order[~zero], order[zero]])
     return None
 
-def _held_split(st) -> tuple|None:
+def held_split(st) -> tuple|None:
     "(fit statistics, held-out statistics) of a consumer's `ChannelStats`, or None where it has no usable held-out part."
     h = getattr(st, "held", None)
     if h is None or not 0 < h.count < st.count: return None
@@ -90,7 +90,7 @@ def _held_split(st) -> tuple|None:
 
 def _out_of_sample(sts:list, order:Tensor, d:Tensor, G:int=1, b:int=1) -> Tensor:
     "`held_out_variances` of the consumers' pooled splits in `order` (channels in unit order), or the in-sample `d` where one has no held-out split."
-    splits = [_held_split(st) for st in sts]
+    splits = [held_split(st) for st in sts]
     if any(s is None for s in splits): return d
     pool = lambda covs: sum(blockwise_cov(c, G) if G > 1 else c for c in covs) / len(covs)
     fit, held = pool([f.cov for f, _ in splits]), pool([h.cov for _, h in splits])
@@ -200,7 +200,7 @@ def choose_compensation(cons:nn.Module, # the consumer (in the copy being pruned
     S, mu = st.cov, st.mean
     if mask is not None: S = S * mask
     keep, kinds, dampings = keep.to(S.device), (KINDS if compensate else ("none",)), check_damping(damping, as_tuple=True)
-    split = None if exact else _held_split(st)
+    split = None if exact else held_split(st)
     out, taps, r = cons.weight.shape[0], consumer_nodes(cons, ch)[1], S.shape[0] - len(keep)
     wide = out * taps * r * r > 2e9 and bool((tap_coverage(cons, size, ch)[0] == 1).all())   # e.g. a 4096-wide FC: no border
     if split is None:

@@ -275,8 +275,8 @@ def _prune_unit(self:SubspacePruner, u, k:int, f:Factors, model:nn.Module, stats
         cons = model.get_submodule(c)
         had_bias = getattr(cons, "bias", None) is not None
         if joint is not None:
-            err += fold_dense_(cons, u.channels(c), joint[c], keep, min(check_damping(damping, as_tuple=True)), u.bn(model, c))
-            kinds.append("dense")
+            e, label = fold_dense_(cons, u.channels(c), joint[c], keep, check_damping(damping, as_tuple=True), u.bn(model, c))
+            err += e; kinds.append(label)
         else:
             kinds.append(comp_label(comp))
             if compensate: compensate_(cons, u.at_consumer(keep).to(cons.weight.device), comp.A, comp.c, channels=u.channels(c),

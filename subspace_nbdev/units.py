@@ -15,10 +15,11 @@ from .compensation import removed_nodes, compensate_, damped_solve, Compensation
 from .surgery import ChannelGroup, remove_channels_, apply_cuts_
 from .blocks import head_channels
 from .heads import HeadGroup
-from .factors import Factors, factor_group, head_factors, choose_compensation
+from .factors import Factors, factor_group, head_factors, choose_compensation, held_split
 
 # %% auto #0
-__all__ = ['HELD_OUT', 'Unit', 'ChannelUnit', 'HeadUnit', 'recollect', 'units_visible', 'joint_stats', 'fold_dense_']
+__all__ = ['HELD_OUT', 'Unit', 'ChannelUnit', 'HeadUnit', 'recollect', 'units_visible', 'joint_stats', 'dense_maps',
+           'dense_error', 'fold_dense_']
 
 # %% ../nbs/06e_units.ipynb #a60d3d88
 class Unit:
@@ -120,20 +121,26 @@ def units_visible(model:nn.Module, units:list):
 # %% ../nbs/06e_units.ipynb #487be6c8
 def joint_stats(dense:nn.Module, model:nn.Module, loader, consumers:dict, channels:dict, max_samples) -> dict:
     """Per consumer, the statistics of [x_p; x_d], its input in the partially pruned `model` and in the `dense`
-    network on the same calibration items (2n channels), in one lockstep pass."""
-    buf, stats, mask = {}, {}, {}
+    network on the same calibration items (2n channels), in one lockstep pass; every `HELD_OUT`-th item also in `held`."""
+    buf, stats, mask, split = {}, {}, {}, {}
     def dense_hook(name):
         def hook(m, args): buf[name] = args[0].detach()
         return hook
+    def add(name, m, xd, xp, mk, held):
+        if mk is not None and channel_axis(m, channels.get(name)) == -1: xd, xp = real_tokens(xd, mk), real_tokens(xp, mk)
+        (vp, dim), (vd, _) = consumer_view(m, xp, channels.get(name)), consumer_view(m, xd, channels.get(name))
+        v = torch.cat([vp, vd], 1 if dim == 1 else -1)
+        if name not in stats:
+            stats[name] = ChannelStats(v.shape[1 if dim == 1 else -1], device=v.device)
+            stats[name].held = ChannelStats(stats[name].n, device=v.device)
+        (stats[name].held if held else stats[name]).update(v, dim)   # `stats[name]` holds the fit part until the pass ends
     def pruned_hook(name):
         def hook(m, args):
-            xd, xp = buf.pop(name), args[0].detach()
-            if mask.get("m") is not None and channel_axis(m, channels.get(name)) == -1:
-                xd, xp = real_tokens(xd, mask["m"]), real_tokens(xp, mask["m"])
-            (vp, dim), (vd, _) = consumer_view(m, xp, channels.get(name)), consumer_view(m, xd, channels.get(name))
-            v = torch.cat([vp, vd], 1 if dim == 1 else -1)
-            if name not in stats: stats[name] = ChannelStats(v.shape[1 if dim == 1 else -1], device=v.device)
-            stats[name].update(v, dim)
+            xd, xp, mk = buf.pop(name), args[0].detach(), mask.get("m")
+            if xp.shape[0] != split["items"]: return add(name, m, xd, xp, mk, False)   # not items first (rare): all fit
+            for held in (False, True):
+                ix = split[held]
+                if len(ix): add(name, m, xd[ix], xp[ix], None if mk is None else mk[ix], held)
         return hook
     hs = [dense.get_submodule(n).register_forward_pre_hook(dense_hook(n)) for n in consumers] + \
          [m.register_forward_pre_hook(pruned_hook(n)) for n, m in consumers.items()]
@@ -143,42 +150,79 @@ def joint_stats(dense:nn.Module, model:nn.Module, loader, consumers:dict, channe
             for i, batch in enumerate(loader):
                 args, kwargs = batch_arguments(batch, i)
                 if max_samples is not None: args, kwargs = first_items(args, kwargs, max_samples - seen)
-                if batch_items(args, kwargs) == 0: continue
+                items = batch_items(args, kwargs)
+                if items == 0: continue
                 args, kwargs = batch_to(args, kwargs, device)
+                h = (torch.arange(seen, seen + items) % HELD_OUT) == HELD_OUT - 1   # the same items as `calibrate` holds out
+                split.update({"items": items, False: (~h).nonzero().flatten().to(device), True: h.nonzero().flatten().to(device)})
                 m_ = kwargs.get(TOKEN_MASK); mask["m"] = m_ if isinstance(m_, Tensor) and m_.ndim == 2 else None
                 dense(*args, **kwargs); model(*args, **kwargs)
-                seen += batch_items(args, kwargs)
+                seen += items
                 if max_samples is not None and seen >= max_samples: break
     finally:
         for h in hs: h.remove()
+    for st in stats.values(): st.merge(st.held)   # all samples; `held` stays beside
     return stats
 
 # %% ../nbs/06e_units.ipynb #8000ce9e
+def dense_maps(st:ChannelStats, # statistics of [x_p; x_d] (`joint_stats`), or of one split of them
+               keep:Tensor, # kept node indices K
+               dampings, # relative ridges of the least-squares maps
+              ) -> dict: # label -> (B (n, k), c (n,)), float64
+    "Maps x_d ~ B x_pK + c fitted on `st`: least squares at each ridge, the means only, and deletion (the weights left as they are)."
+    S, mu = st.cov, st.mean
+    n, K = S.shape[0] // 2, keep.to(S.device)
+    E = S.new_zeros(n, len(K)); E[K, torch.arange(len(K), device=S.device)] = 1   # x_dK ~ x_pK: W' = W[:, K]
+    out = {}
+    for lam in dampings:
+        B = damped_solve(S[K][:, K], S[n:, K], lam, 1e-10)
+        out[f"dense({lam:g})"] = (B, mu[n:] - B @ mu[K])
+    return out | {"mean": (E, mu[n:] - E @ mu[K]), "none": (E, torch.zeros_like(mu[n:]))}
+
+# %% ../nbs/06e_units.ipynb #d9885427
+def dense_error(Wt:Tensor, # (taps, out, n) the consumer's weight per tap, float64
+                st:ChannelStats, # statistics of [x_p; x_d]
+                keep:Tensor, B:Tensor, c:Tensor, # the map x_d ~ B x_pK + c
+               ) -> float:
+    "Mean squared output error sum_t tr(W_t E[e e^T] W_t^T) of e = x_d - B x_pK - c on the samples of `st`."
+    S, mu = st.cov.to(Wt), st.mean.to(Wt)
+    n, K, B, c = S.shape[0] // 2, keep.to(Wt.device), B.to(Wt), c.to(Wt)
+    SdK = S[n:, K]
+    C = S[n:, n:] - SdK @ B.T - B @ SdK.T + B @ S[K][:, K] @ B.T
+    m = mu[n:] - B @ mu[K] - c
+    return max(float(((Wt @ (C + torch.outer(m, m))) * Wt).sum()), 0.0)
+
+# %% ../nbs/06e_units.ipynb #b4bfc8ff
 def fold_dense_(cons:nn.Module, # the consumer, in the partially pruned copy
                 ch, # its `channels` argument
-                joint:ChannelStats, # statistics of [x_p; x_d] (`joint_stats`)
+                joint:ChannelStats, # statistics of [x_p; x_d] (`joint_stats`), with a `held` split or without
                 keep:Tensor, # kept node indices
-                damping:float, # relative ridge
+                dampings, # relative ridges of the least-squares candidates (a float: one)
                 bn:nn.Module|None, # a BatchNorm after a bias-free consumer, which absorbs the bias change
-               ) -> float:
-    "Fit the consumer so that W' x_pK + b' matches the dense W x_d + b; returns the in-sample mean squared output error left."
-    S, mu = joint.cov, joint.mean
-    n = S.shape[0] // 2
-    K = keep.to(S.device); R = removed_nodes(n, keep.cpu()).to(S.device)
-    SKK, SdK = S[K][:, K], S[n:, K]                   # pruned kept inputs; dense inputs x pruned kept inputs
-    B = damped_solve(SKK, SdK, damping, 1e-10)        # (n, k)
+               ) -> tuple[float, str]: # (output error, the chosen map's label)
+    """Fit the consumer so that W' x_pK + b' matches the dense W x_d + b: the map of least held-out output error among
+    `dense_maps` (fitted on the rest), refitted on all samples. The error is the held-out one; without a split, the
+    smallest ridge and its in-sample error."""
+    dampings = tuple(dampings) if isinstance(dampings, (tuple, list)) else (float(dampings),)
     lay = get_layout(cons, ch)
     W64 = lay.weight(cons, ch).to(torch.float64)       # (out, n, taps)
-    B = B.to(W64.device)
-    new_K = torch.einsum("ojt,jk->okt", W64, B)         # W B at every tap
-    delta = torch.einsum("ojt,j->o", W64, (mu[n:] - B @ mu[K]).to(W64.device))
-    Sig = S[n:, n:] - SdK @ B.T.to(S.device)           # residual covariance of x_d - B x_pK (least squares)
-    Wt = W64.permute(2, 0, 1).to(S.device)
-    err = float(((Wt @ Sig) * Wt).sum())
-    W64[:, K.to(W64.device), :] = new_K
-    W64[:, R.to(W64.device), :] = 0
+    Wt = W64.permute(2, 0, 1).to(joint.cov.device)
+    split = held_split(joint)
+    if split is None: label, st = f"dense({min(dampings):g})", joint
+    else:
+        fit, st = split
+        errs = {l: dense_error(Wt, st, keep, B, c) for l, (B, c) in dense_maps(fit, keep, dampings).items()}
+        label = min(errs, key=errs.get)
+    lam = [d for d in dampings if f"dense({d:g})" == label][:1]
+    B, c = dense_maps(joint, keep, lam)[label]          # refit on all samples
+    err = dense_error(Wt, st, keep, B, c) if split is None else errs[label]
+    K, R = keep.to(W64.device), removed_nodes(W64.shape[1], keep.cpu()).to(W64.device)
+    B, c = B.to(W64), c.to(W64)
+    delta = torch.einsum("ojt,j->o", W64, c)
+    W64[:, K, :] = torch.einsum("ojt,jk->okt", W64, B)  # W B at every tap
+    W64[:, R, :] = 0
     lay.set_weight_(cons, W64.to(cons.weight.dtype), ch)
     if getattr(cons, "bias", None) is None and bn is not None:
         with torch.no_grad(): bn.running_mean.copy_(bn.running_mean.double() - delta.to(bn.running_mean.device))
     else: lay.add_bias_(cons, delta)
-    return max(err, 0.0)
+    return err, label

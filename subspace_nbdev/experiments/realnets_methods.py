@@ -27,11 +27,13 @@ class RealMethod:
     ordering:str|None = None      # None: the pruner's default
     allocation:str|None = None
     compensate:bool|None = None
+    sequential:bool|str|None = None   # None: the pruner's; "dense": each consumer fitted to the dense network's outputs
     tp:str|None = None            # Torch-Pruning importance: "l1" or "taylor"
     @property
     def kind(self) -> str: return "tp" if self.tp else "snp"
     def options(self) -> dict:
-        return {k: v for k, v in dict(ordering=self.ordering, allocation=self.allocation, compensate=self.compensate).items() if v is not None}
+        return {k: v for k, v in dict(ordering=self.ordering, allocation=self.allocation, compensate=self.compensate,
+                                           sequential=self.sequential).items() if v is not None}
 
 _O = lambda o: RealMethod(f"{o}", f"{o} order, variance allocation, LS", o, "variance", True)
 REAL_METHODS = Registry("real_method", RealMethod)   # name -> method, in table order
@@ -47,13 +49,15 @@ for _m in [
     RealMethod("output+uniform", "output-greedy order, uniform ratio, LS", "output", "uniform", True),
     RealMethod("variance+error", "variance order, output-error allocation, LS", "variance", "error", True),
     RealMethod("output+error", "output-greedy order, output-error allocation, LS", "output", "error", True),
+    RealMethod("dense", "default units, each consumer fitted to the dense network's outputs (sequential=\"dense\")",
+               sequential="dense"),
     RealMethod("tp-l1", "Torch-Pruning L1 magnitude", tp="l1"),
     RealMethod("tp-taylor", "Torch-Pruning Taylor", tp="taylor"),
 ]: REAL_METHODS.register(_m)
 
 # the benchmark's set (issue 20's core set): the default, no compensation, the orderings with the variance allocation, the
 # uniform ratio with three orderings, the output-error allocation, Torch-Pruning L1 and Taylor. `methods="all"` adds the
-# forward-greedy, L1 and random orderings and the cost allocation.
+# forward-greedy, L1 and random orderings, the cost allocation and `dense` (one pass through both networks per group).
 CORE_METHODS = ("default", "nocomp", "zca", "none", "partial", "greedy", "output", "variance", "zca+uniform", "variance+uniform",
                 "output+uniform", "zca+error", "variance+error", "output+error", "tp-l1", "tp-taylor")
 
