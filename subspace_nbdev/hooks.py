@@ -124,6 +124,17 @@ class ChannelStats:
         out.count, out.items = self.count - other.count, self.items - other.items
         return out
 
+    def select(self,
+               idx:Tensor, # channel indices to keep, in the order wanted
+              ) -> ChannelStats:
+        "A new `ChannelStats` of the channels `idx` only (and of its `held` part): the same samples."
+        idx = torch.as_tensor(idx, device=self._gram.device)
+        out = ChannelStats(len(idx), device=self._gram.device)
+        out.shift, out._sum, out._gram = self.shift[idx], self._sum[idx], self._gram[idx][:, idx]
+        out.count, out.items = self.count, self.items
+        if self.held is not None: out.held = self.held.select(idx)
+        return out
+
     def to(self, device) -> ChannelStats:
         "Move the statistics to `device` (in place)."
         self.shift, self._sum, self._gram = (t.to(device) for t in (self.shift, self._sum, self._gram))

@@ -241,12 +241,14 @@ def _build(self:SubspacePruner, widths:list, ordering:str|Ordering, compensate:b
     rows, cuts, new_bias, touched = {}, [], [], False
     for u in self._build_order():
         k, f = plan[id(u)]
-        stats = self.stats
+        stats, joint = self.stats, None
         if k < u.n and sequential and touched:   # statistics of this group on the partially pruned network
-            stats = recollect(model, self._loader, [u], self._max_samples)
+            if sequential == "dense" and u.dense and compensate:   # one lockstep pass: [x_p; x_d], and x_p is the recollection
+                joint = joint_stats(self.model, model, self._loader, *u.inputs(model), self._max_samples)
+                stats = {c: st.select(torch.arange(st.n // 2)) for c, st in joint.items()}
+            else: stats = recollect(model, self._loader, [u], self._max_samples)
             f = u.factors(stats, model, ordering, self.seed)
-        dense = sequential == "dense" and touched and u.dense
-        rows[u.name], c, b = self._prune_unit(u, k, f, model, stats, ordering, compensate, damping, dense, graph, remove)
+        rows[u.name], c, b = self._prune_unit(u, k, f, model, stats, ordering, compensate, damping, joint, graph, remove)
         cuts += c; new_bias += b; touched = touched or k < u.n
     prev = getattr(self.model, "_snp_record", {"cuts": [], "new_bias": []})
     model._snp_record = dict(cuts=prev["cuts"] + cuts, new_bias=prev["new_bias"] + new_bias,
@@ -256,7 +258,7 @@ def _build(self:SubspacePruner, widths:list, ordering:str|Ordering, compensate:b
 # %% ../nbs/06_pruner.ipynb #a18fb90d
 @patch
 def _prune_unit(self:SubspacePruner, u, k:int, f:Factors, model:nn.Module, stats:dict, ordering:Ordering, compensate:bool,
-                damping, dense:bool, graph, remove:bool) -> tuple[GroupRow, list, list]:
+                damping, joint:dict|None, graph, remove:bool) -> tuple[GroupRow, list, list]:
     "Keep the first k units of `u` (or of an alternative ordering's, by held-out error): the fold into the consumers, the cuts."
     note = self._note(u.name, u.n, k)
     if k >= u.n: return GroupRow(u.name, u.n, k, float(f.F[k - 1]), 0.0, 0.0, "", note, unit=u.unit), [], []
@@ -268,8 +270,7 @@ def _prune_unit(self:SubspacePruner, u, k:int, f:Factors, model:nn.Module, stats
     err, alt, f, comps = _pick_units(scored)
     if alt is not None: note = (note + "; " if note else "") + f"units: {alt} order"
     row, keep = GroupRow(u.name, u.n, k, float(f.F[k - 1]), 0.0, 0.0, "", note, unit=u.unit), f.order[:k]
-    joint = (joint_stats(self.model, model, self._loader, *u.inputs(model), self._max_samples)
-             if dense and compensate and not exact else None)   # targets from the dense network
+    joint = None if exact else joint   # the dense network's targets (`sequential="dense"`), unless the fold is exact
     kinds, new_bias, err = [], [], 0.0 if joint is not None else err
     for c, comp in zip(u.consumers, comps):
         cons = model.get_submodule(c)

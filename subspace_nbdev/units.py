@@ -18,7 +18,7 @@ from .heads import HeadGroup
 from .factors import Factors, factor_group, head_factors, choose_compensation, held_split
 
 # %% auto #0
-__all__ = ['HELD_OUT', 'Unit', 'ChannelUnit', 'HeadUnit', 'recollect', 'units_visible', 'joint_stats', 'dense_maps',
+__all__ = ['HELD_OUT', 'REREAD', 'Unit', 'ChannelUnit', 'HeadUnit', 'recollect', 'units_visible', 'joint_stats', 'dense_maps',
            'dense_error', 'fold_dense_']
 
 # %% ../nbs/06e_units.ipynb #a60d3d88
@@ -93,6 +93,8 @@ class HeadUnit(Unit):
 
 # %% ../nbs/06e_units.ipynb #849e2e7e
 HELD_OUT = 4     # every 4th calibration item is held out: its statistics score the compensation candidates
+REREAD = ("sequential mode re-reads the calibration loader for every group: pass calibrate() a re-iterable loader "
+          "(a DataLoader or a list of batches), not a generator")
 
 def recollect(model:nn.Module, # the partially pruned model
               loader, # the calibration loader (re-iterable)
@@ -106,8 +108,7 @@ def recollect(model:nn.Module, # the partially pruned model
         with units_visible(model, units):
             return collect_stats(model, loader, cons, channels=ch, max_samples=max_samples, progress=False, held_out=HELD_OUT)
     except ValueError as e:
-        raise ValueError("sequential=True re-reads the calibration loader for every group: pass calibrate() a "
-                         f"re-iterable loader (a DataLoader or a list of batches), not a generator ({e})") from e
+        raise ValueError(f"{REREAD} ({e})") from e
 
 def units_visible(model:nn.Module, units:list):
     "The `visible` contexts of `units`, each key entered once (head layouts whose consumers are not modules)."
@@ -133,7 +134,7 @@ def joint_stats(dense:nn.Module, model:nn.Module, loader, consumers:dict, channe
         if name not in stats:
             stats[name] = ChannelStats(v.shape[1 if dim == 1 else -1], device=v.device)
             stats[name].held = ChannelStats(stats[name].n, device=v.device)
-        (stats[name].held if held else stats[name]).update(v, dim)   # `stats[name]` holds the fit part until the pass ends
+        (stats[name].held if held else stats[name]).update(v, dim, items=xp.shape[0])   # the fit part until the pass ends
     def pruned_hook(name):
         def hook(m, args):
             xd, xp, mk = buf.pop(name), args[0].detach(), mask.get("m")
@@ -161,6 +162,7 @@ def joint_stats(dense:nn.Module, model:nn.Module, loader, consumers:dict, channe
                 if max_samples is not None and seen >= max_samples: break
     finally:
         for h in hs: h.remove()
+    if seen == 0 or len(stats) < len(consumers): raise ValueError(REREAD)
     for st in stats.values(): st.merge(st.held)   # all samples; `held` stays beside
     return stats
 
