@@ -17,7 +17,7 @@ from .utils import batch_items, first_items, batch_to, model_device, eval_mode
 # %% auto #0
 __all__ = ['BATCH_FORMS', 'EXAMPLE_FORMS', 'TOKEN_MASK', 'ChannelStats', 'consumer_view', 'consumer_samples', 'BatchError',
            'ForwardError', 'NonFiniteError', 'batch_arguments', 'dtype_hint', 'example_arguments', 'call_on_examples',
-           'real_tokens', 'EmptyLoaderError', 'collect_stats']
+           'real_tokens', 'held_out_items', 'EmptyLoaderError', 'collect_stats']
 
 # %% ../nbs/00_hooks.ipynb #65c38ca1
 _BLOCK = 2**22       # float64 elements per Gram block on the CPU (32 MB): one 224x224 map of 64 channels is 3.2 M
@@ -278,6 +278,16 @@ def real_tokens(x:Tensor, # a consumer's input
     if mask is None or x.ndim < 3 or mask.ndim != 2 or tuple(x.shape[:2]) != tuple(mask.shape): return x
     return x[mask.to(x.device) != 0]
 
+# %% ../nbs/00_hooks.ipynb #841b2bc6
+def held_out_items(seen:int, # items of the pass before this batch
+                   items:int, # items in this batch
+                   k:int, # every k-th item of the pass is held out
+                   device=None, # where the indices go
+                  ) -> dict: # {True: held-out item indices, False: the others}, within the batch
+    "A batch's items by split: every k-th item of the whole pass (counted across batches) is held out."
+    h = (torch.arange(seen, seen + items) % k) == k - 1
+    return {False: (~h).nonzero().flatten().to(device), True: h.nonzero().flatten().to(device)}
+
 # %% ../nbs/00_hooks.ipynb #d6021828
 class EmptyLoaderError(SNPError, ValueError):
     "The calibration loader yielded no samples."
@@ -344,10 +354,7 @@ def collect_stats(model:nn.Module, # the network (statistics are taken on this, 
                 args, kwargs = batch_to(args, kwargs, device)
                 finite = _finite_flag(args, kwargs)  # no sync yet: read after the forward, with the consumers' sums
                 fired.clear(); split.clear()
-                if held_out is not None:
-                    j = torch.arange(seen, seen + items)
-                    h = (j % held_out) == held_out - 1
-                    split.update({False: h.logical_not().nonzero().flatten().to(device), True: h.nonzero().flatten().to(device)})
+                if held_out is not None: split.update(held_out_items(seen, items, held_out, device))
                 m = kwargs.get(TOKEN_MASK)
                 mask["m"] = m if isinstance(m, Tensor) and m.ndim == 2 else None
                 try: model(*args, **kwargs)

@@ -7,7 +7,8 @@ from __future__ import annotations
 from contextlib import nullcontext
 import torch
 from torch import nn, Tensor
-from .hooks import collect_stats, ChannelStats, consumer_view, batch_arguments, TOKEN_MASK, real_tokens
+from .hooks import (collect_stats, ChannelStats, consumer_view, batch_arguments, TOKEN_MASK, real_tokens,
+                                  held_out_items)
 from .layouts import channel_axis
 from .utils import eval_mode, first_items, batch_to, batch_items, model_device
 from .layouts import get_layout
@@ -154,8 +155,7 @@ def joint_stats(dense:nn.Module, model:nn.Module, loader, consumers:dict, channe
                 items = batch_items(args, kwargs)
                 if items == 0: continue
                 args, kwargs = batch_to(args, kwargs, device)
-                h = (torch.arange(seen, seen + items) % HELD_OUT) == HELD_OUT - 1   # the same items as `calibrate` holds out
-                split.update({"items": items, False: (~h).nonzero().flatten().to(device), True: h.nonzero().flatten().to(device)})
+                split.update(held_out_items(seen, items, HELD_OUT, device), items=items)   # the items `calibrate` holds out
                 m_ = kwargs.get(TOKEN_MASK); mask["m"] = m_ if isinstance(m_, Tensor) and m_.ndim == 2 else None
                 dense(*args, **kwargs); model(*args, **kwargs)
                 seen += items
@@ -215,8 +215,8 @@ def fold_dense_(cons:nn.Module, # the consumer, in the partially pruned copy
         fit, st = split
         errs = {l: dense_error(Wt, st, keep, B, c) for l, (B, c) in dense_maps(fit, keep, dampings).items()}
         label = min(errs, key=errs.get)
-    lam = [d for d in dampings if f"dense({d:g})" == label][:1]
-    B, c = dense_maps(joint, keep, lam)[label]          # refit on all samples
+    ridge = {f"dense({d:g})": d for d in dampings}
+    B, c = dense_maps(joint, keep, [ridge[label]] if label in ridge else [])[label]   # refit on all samples
     err = dense_error(Wt, st, keep, B, c) if split is None else errs[label]
     K, R = keep.to(W64.device), removed_nodes(W64.shape[1], keep.cpu()).to(W64.device)
     B, c = B.to(W64), c.to(W64)
