@@ -14,9 +14,10 @@ from .hooks import ChannelStats
 from .errors import SNPError
 
 # %% auto #0
-__all__ = ['DEGENERATE_KINDS', 'BudgetError', 'UnreachableBudgetError', 'check_budget', 'check_threshold', 'check_one_budget',
-           'OptionError', 'check_damping', 'check_sequential', 'CountError', 'check_count', 'check_folder',
-           'Degenerate', 'degenerate_groups', 'ModelChangedError', 'model_fingerprint', 'check_unchanged']
+__all__ = ['BATCHNORM_MODES', 'DEGENERATE_KINDS', 'BudgetError', 'UnreachableBudgetError', 'check_budget', 'check_threshold',
+           'check_one_budget', 'OptionError', 'check_damping', 'check_sequential', 'check_batchnorm', 'CountError',
+           'check_count', 'check_folder', 'Degenerate', 'degenerate_groups', 'ModelChangedError', 'model_fingerprint',
+           'check_unchanged']
 
 # %% ../nbs/05b_checks.ipynb #8f8f67e0
 class BudgetError(SNPError, ValueError):
@@ -100,6 +101,16 @@ def check_sequential(sequential, # False, True, or "dense"
     if sequential == "dense": return "dense"
     if isinstance(sequential, str): raise OptionError(f"sequential={sequential!r}: pass False, True or 'dense'")
     return bool(sequential)
+
+BATCHNORM_MODES = ("choose", "match", "keep")
+
+def check_batchnorm(mode, # one of `BATCHNORM_MODES`
+                   ) -> str:
+    "The BatchNorm stage (`06i_batchnorm`): 'choose' (matched where the held-out items say so), 'match' or 'keep'."
+    if mode not in BATCHNORM_MODES:
+        raise OptionError(f"batchnorm={mode!r}: pass 'choose' (match the BatchNorm statistics to the dense network's where "
+                          "the held-out calibration items say it helps), 'match' (always) or 'keep' (leave them)")
+    return mode
 
 # %% ../nbs/05b_checks.ipynb #ec0f8e50
 class CountError(SNPError, ValueError):

@@ -11,13 +11,14 @@ from fastcore.basics import patch
 from .hooks import collect_stats, EmptyLoaderError
 from .utils import eval_mode, tensors_in
 from .checks import (UnreachableBudgetError, check_one_budget, check_damping, check_sequential, model_fingerprint,
-                                   check_unchanged)
+                                   check_unchanged, check_batchnorm)
 from .ordering import Ordering, get_ordering
 from .allocation import Allocation, BudgetSearch, NeedsBudgetError, get_allocation
 from .compensation import removed_nodes, compensate_
 from .surgery import find_groups, count_macs, trace_graph, ignored_modules
 from .heads import find_heads, UnitCost
 from .factors import Factors, DAMPINGS, comp_label
+from .batchnorm import choose_batchnorm_
 from .units import ChannelUnit, HeadUnit, HELD_OUT, recollect, units_visible, joint_stats, fold_dense_
 from .report import GroupRow, PruneReport
 from .diagnostics import CalibrationError, CalibrationWarning, SCARCE, watch_inputs, check_data
@@ -64,9 +65,12 @@ class SubspacePruner:
                                               # their least held-out consumer-output error is lower; (): the ordering's units only
                  heads:bool=True,             # also prune attention heads of registered head layouts (`05e_heads`) as block
                                               # units, in the same allocation; False: channels and MLP neurons only
+                 batchnorm:str="choose",      # match the BatchNorm statistics to the dense network's (`06i_batchnorm`):
+                                              # "choose" where the held-out items' output error drops, "match", "keep"
                 ):
         self.ordering, self.allocation = get_ordering(ordering), get_allocation(allocation)
         self.damping, self.sequential = check_damping(damping), check_sequential(sequential)
+        self.batchnorm = check_batchnorm(batchnorm)
         self.unit_orderings = tuple(get_ordering(o).name if isinstance(o, str) else o for o in unit_orderings)
         if int(min_keep) < 1: raise ValueError(f"min_keep={min_keep}: every group must keep at least 1 channel")
         self.model, self.example_inputs, self.compensate = model, example_inputs, bool(compensate)
@@ -174,6 +178,7 @@ def prune(self:SubspacePruner,
           compensate:bool|None=None,     # override the pruner's compensation switch
           sequential:bool|None=None,     # override the pruner's sequential switch
           damping:float|None=None,       # override the pruner's damping of the least-squares maps
+          batchnorm:str|None=None,       # override the pruner's BatchNorm matching ("choose", "match", "keep")
          ) -> tuple[nn.Module, PruneReport]:
     "A pruned copy of the model and its `PruneReport`; the original model is not modified."
     ordering = get_ordering(self.ordering if ordering is None else ordering)
@@ -181,6 +186,7 @@ def prune(self:SubspacePruner,
     compensate = self.compensate if compensate is None else bool(compensate)
     sequential = self.sequential if sequential is None else check_sequential(sequential)
     damping = self.damping if damping is None else check_damping(damping)
+    batchnorm = self.batchnorm if batchnorm is None else check_batchnorm(batchnorm)
     if self.stats is None: raise RuntimeError("prune() before calibrate(): call pruner.calibrate(loader) first")
     kind, val = check_one_budget(macs, params, threshold)
     budget, r = (None, None) if kind == "threshold" else (kind, val)
@@ -190,6 +196,7 @@ def prune(self:SubspacePruner,
     facts = self._factors_for(ordering)
     widths, par, search = self._allocate(facts, allocation, budget, r, val if budget is None else None, compensate)
     pruned, rows = self._build(widths, ordering, compensate, sequential, damping=damping)
+    bn_note = choose_batchnorm_(pruned, self.model, self._loader, self._max_samples, batchnorm, HELD_OUT)
     macs_after, params_after = count_macs(pruned, self.example_inputs)
     measured = self._measure(pruned)
     self._check_result(allocation, budget, val, compensate, measured, search, macs_after, params_after)
@@ -197,7 +204,7 @@ def prune(self:SubspacePruner,
                                params_after=params_after, threshold=float(par), allocation=allocation.name, ordering=ordering.name,
                                budget=f"{budget} <= {r:g}" if budget else f"threshold {val:g}", search=search,
                                curves={u.name: f.F for u, f in zip(self.units, facts)},
-                               notes=self._notes(budget, r, search, facts, compensate, damping, measured),
+                               notes=self._notes(budget, r, search, facts, compensate, damping, measured) + ([bn_note] if bn_note else []),
                                measured=measured, param_label=allocation.param_label)
 
 # %% ../nbs/06_pruner.ipynb #6e364ee8

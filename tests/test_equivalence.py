@@ -73,7 +73,8 @@ SETTINGS = [("zca", "variance", dict(threshold=0.95), {}),
             ("zca", "variance", dict(macs=0.6), dict(damping=1e-2)),
             ("zca", "uniform", dict(macs=0.6), dict(sequential=True)),
             ("zca", "uniform", dict(macs=0.6), dict(sequential="dense")),
-            ("zca", "variance", dict(threshold=1.0), {})]
+            ("zca", "variance", dict(threshold=1.0), {}),
+            ("zca", "variance", dict(macs=0.6), dict(batchnorm="choose"))]   # added with 06i_batchnorm: the others keep theirs
 UNIT_SETTINGS = {"variance", "uniform"}   # orderings whose units are recorded
 
 def _orders(pruner, ordering) -> dict:
@@ -101,7 +102,7 @@ def record() -> dict:
         model = make(); ex, cal, held = data()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            p = SubspacePruner(model, ex, **opts).calibrate(cal, progress=False)
+            p = SubspacePruner(model, ex, **{"batchnorm": "keep", **opts}).calibrate(cal, progress=False)   # as recorded
             entry = dict(orders={o: _orders(p, o) for o in ("zca", "variance", "partial")}, prunes=[])
             for ordering, allocation, budget, over in SETTINGS:
                 try: pm, rep = p.prune(**budget, ordering=ordering, allocation=allocation, **over)

@@ -29,16 +29,17 @@ class RealMethod:
     compensate:bool|None = None
     sequential:bool|str|None = None   # None: the pruner's; "dense": each consumer fitted to the dense network's outputs
     tp:str|None = None            # Torch-Pruning importance: "l1" or "taylor"
+    batchnorm:str|None = "keep"   # BatchNorm matching (`06i_batchnorm`): only the default recipe (None) takes the pruner's
     @property
     def kind(self) -> str: return "tp" if self.tp else "snp"
     def options(self) -> dict:
         return {k: v for k, v in dict(ordering=self.ordering, allocation=self.allocation, compensate=self.compensate,
-                                           sequential=self.sequential).items() if v is not None}
+                                           sequential=self.sequential, batchnorm=self.batchnorm).items() if v is not None}
 
 _O = lambda o: RealMethod(f"{o}", f"{o} order, variance allocation, LS", o, "variance", True)
 REAL_METHODS = Registry("real_method", RealMethod)   # name -> method, in table order
 for _m in [
-    RealMethod("default", "SubspacePruner defaults"),
+    RealMethod("default", "SubspacePruner defaults", batchnorm=None),
     RealMethod("nocomp", "default units, deleted without compensation", compensate=False),
     RealMethod("zca", "zca order, variance allocation, LS: the paper's recipe", "zca", "variance", True),
     *[_O(o) for o in ("none", "partial", "greedy", "output", "forward", "l1", "variance", "random")],

@@ -116,7 +116,7 @@ def rule_table(results:dict, budgets=(0.7, 0.5), exclude=("random", "default", "
     head = "| recipe | " + " | ".join(f"{n} @ {b:g}" for n, b in cells) + " | worst | mean |"
     md = [head, "|---|" + "---|" * (len(cells) + 2)]
     for r in rows + auto:
-        name = "**" + r["method"] + "**" if r is rows[0] else ("auto (chosen per network on validation batches; not a candidate)"
+        name = "**" + r["method"] + "**" if rows and r is rows[0] else ("auto (chosen per network on validation batches; not a candidate)"
                                                                if r["method"] == "auto" else r["method"])
         md.append(f"| {name} | " + " | ".join(f"{r['loss'][c]:.2f}" for c in cells) + f" | {r['worst']:.2f} | {r['mean']:.2f} |")
     return rows, "\n".join(md)
