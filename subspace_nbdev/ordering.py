@@ -235,58 +235,81 @@ def backward_eliminate(cov:Tensor, # (n, n) covariance of the units' channels, e
                        b:int=1, # channels per unit (1: nodes; head_dim: attention heads, `02b_blocks`)
                        ridge:float=1e-10, # relative ridge for the inverse (singular covariances)
                        rtol:float=1e-6, # a unit with partial variance <= rtol * its variance (+ ridge) counts as dependent
+                       delay:int=64, # downdates kept as low-rank factors before they are applied to the matrices at once
                       ) -> Tensor: # (n // b,) unit order, most important first
-    "Repeatedly move the unit of least removal cost among the rest to the end, by rank-b downdates of P = S_KK^-1."
+    "Repeatedly move the unit of least removal cost among the rest to the end, by rank-b downdates of P = S_KK^-1 (delayed, blocked)."
     S = _symmetric_cov(cov)
-    n, H = S.shape[0], consumer_gram
+    n, H, dev, dt = S.shape[0], consumer_gram, S.device, S.dtype
     h = n // b
-    order = torch.empty(h, dtype=torch.long, device=S.device)
-    if h == 0: return order
-    if float(S.diagonal().max()) <= 0: return torch.arange(h, device=S.device)
+    order = torch.empty(h, dtype=torch.long, device=dev)
+    if h == 0 or float(S.diagonal().max()) <= 0: return order if h == 0 else torch.arange(h, device=dev)
     P, r = ridged_inverse(S, ridge)
-    def gram(P, keep):   # M = P G_KK P = T H T^T, T = P S_{K,:}; on K itself P S_KK = I - r P exactly (no cancellation)
-        T = P @ S[keep]
-        T[:, keep] = torch.eye(len(keep), dtype=S.dtype, device=S.device) - r * P
-        return T @ H @ T.T
-    def blocks(X, m):   # the (m, b, b) diagonal blocks of X's leading m units, without copying the whole m*b square
-        if b == 1: return X.diagonal()[:m].reshape(m, 1, 1)
-        return torch.stack([X[i * b:(i + 1) * b, i * b:(i + 1) * b] for i in range(m)])
-    chans = lambda units: (units[:, None] * b + torch.arange(b, device=S.device)).reshape(-1)
-    def inv_blocks(m):   # (P_BB)^-1 of every remaining unit B, and its trace: B's variance given all the others
-        Pi = 1 / P.diagonal()[:m].reshape(m, 1, 1) if b == 1 else torch.linalg.inv(blocks(P, m))
-        return Pi, Pi.diagonal(dim1=1, dim2=2).sum(1)
-    idx = torch.arange(h, device=S.device)   # idx[j]: original unit held in working block j
-    M = None if H is None else gram(P, torch.arange(n, device=S.device))
+    chans = lambda units: (units[:, None] * b + torch.arange(b, device=dev)).reshape(-1)
+    full = H is None or n < 2 or int(torch.linalg.cholesky_ex(H)[1]) == 0   # a Gram that Cholesky factors has full rank
+    G = None if full else _range_basis(H, 1e-13 * float(H.diagonal().sum()), n // 2)   # H = G G^T: keep Z = T G, not M
+    def second(P, keep):   # M = P H_KK P = T H T^T, T = P S_{K,:}; on K itself P S_KK = I - r P exactly (no cancellation)
+        T = P @ S[keep] if len(keep) < n else P.new_zeros(n, n)   # all units kept: T is I - r P, no product needed
+        T[:, keep] = torch.eye(len(keep), dtype=dt, device=dev) - r * P
+        return T @ G if G is not None else T @ H @ T.T
+    def blocks(X, factor=False):   # the (k, b, b) diagonal blocks of a square X, or of X X^T for a factor X
+        if factor: Xb = X.reshape(-1, b, X.shape[1]); return Xb @ Xb.mT
+        k = X.shape[0] // b
+        return X.diagonal().reshape(k, 1, 1).clone() if b == 1 else X.reshape(k, b, k, b).diagonal(dim1=0, dim2=2).permute(2, 0, 1).clone()
+    w = {}   # the working set: P = P0 - U^T V, M = M0 + A^T C (or Z), on slots idx; dead slots stay until compacted
+    def start(P0, X0, idx):
+        k, many = P0.shape[0], X0 is not None and G is None
+        w.update(P0=P0, X0=X0, idx=idx, alive=torch.ones(len(idx), dtype=torch.bool, device=dev), Pd=blocks(P0),
+                 Md=None if X0 is None else blocks(X0, G is not None), t=0, U=P0.new_empty(delay * b, k), V=P0.new_empty(delay * b, k),
+                 A=P0.new_empty(2 * delay * b, k) if many else None, C=P0.new_empty(2 * delay * b, k) if many else None)
+    def flush():   # apply the delayed downdates to the live slots (one matrix product each) and drop the dead ones
+        live = w["alive"].nonzero().flatten(); ch, t = chans(live), w["t"] * b
+        P0, X0 = w["P0"][ch][:, ch], w["X0"]
+        if t: P0.addmm_(w["U"][:t][:, ch].T, w["V"][:t][:, ch], alpha=-1)
+        if X0 is not None: X0 = X0[ch] if G is not None else X0[ch][:, ch]
+        if X0 is not None and G is None and t: X0.addmm_(w["A"][:2 * t][:, ch].T, w["C"][:2 * t][:, ch])
+        start(P0, X0, w["idx"][live])
+    start(P, None if H is None else second(P, torch.arange(n, device=dev)), torch.arange(h, device=dev))
     var = S.diagonal().reshape(h, b).sum(1)
-    dirty = False                             # P went through a downdate by a (numerically) dependent unit
-    for m in range(h, 0, -1):                 # P[:m*b, :m*b] is the inverse on the m remaining units
-        Pi, cv = inv_blocks(m)
-        if dirty and bool((cv > rtol * var[idx[:m]] + 4 * b * r).all()):
-            # the dependent units are gone: dividing by their ~1/r pivots cost ~eps/r of accuracy,
-            # so re-invert once on the remaining, well-conditioned set
-            keep, w = chans(idx[:m]), m * b
-            P[:w, :w] = ridged_inverse(S[keep][:, keep], ridge)[0]
-            if M is not None: M[:w, :w] = gram(P[:w, :w], keep)
-            (Pi, cv), dirty = inv_blocks(m), False
-        cost = cv if M is None else (Pi * blocks(M, m)).sum((1, 2))   # partial variance, or tr(P_BB^-1 (P G P)_BB)
-        low = cost == cost.min()
-        j = int(torch.where(low, idx[:m], -1).argmax())   # ties: the highest original index goes last
+    inf, eye, dirty = torch.tensor(float("inf"), dtype=dt, device=dev), torch.eye(b, dtype=dt, device=dev), False   # dirty: P
+    # went through a downdate by a (numerically) dependent unit
+    def inv_blocks():   # (P_BB)^-1 per slot, and its trace: B's variance given all the others
+        Pi = 1 / w["Pd"] if b == 1 else torch.linalg.inv(w["Pd"])
+        return Pi, Pi.diagonal(dim1=1, dim2=2).sum(1)
+    for m in range(h, 0, -1):                 # m units remain
+        if w["t"] >= delay or len(w["idx"]) - m > len(w["idx"]) // 8: flush()
+        Pi, cv = inv_blocks()
+        if dirty and bool(((cv > rtol * var[w["idx"]] + 4 * b * r) | ~w["alive"]).all()):
+            # the dependent units are gone; dividing by their ~1/r pivots cost ~eps/r of accuracy: re-invert once
+            live = w["alive"].nonzero().flatten(); keep = chans(w["idx"][live])
+            P = ridged_inverse(S[keep][:, keep], ridge)[0]
+            start(P, None if H is None else second(P, keep), w["idx"][live]); dirty = False
+            Pi, cv = inv_blocks()
+        idx, alive, Pd, Md, t = w["idx"], w["alive"], w["Pd"], w["Md"], w["t"] * b
+        low = torch.where(alive, cv if Md is None else (Pi * Md).sum((1, 2)), inf)   # partial variance, or tr(P_BB^-1 (PHP)_BB)
+        j = int(torch.where(low == low.min(), idx, -1).argmax())   # ties: the highest original index goes last
         if float(cv[j]) <= rtol * float(var[idx[j]]) + 4 * b * r: dirty = True
-        last, Pj = m - 1, Pi[j]
-        if j != last:   # swap block j into the last working slot (rows, columns and the index)
-            sw, to = chans(torch.tensor([j, last])), chans(torch.tensor([last, j]))
-            for X in (P,) if M is None else (P, M):
-                X[sw] = X[to]
-                X[:, sw] = X[:, to]
-            idx[[j, last]] = idx[[last, j]]
-        order[last] = idx[last]
-        K, B = slice(0, last * b), slice(last * b, m * b)
-        p = P[K, B].clone()
-        Q = p @ Pj                            # P_KB P_BB^-1
-        if M is not None:   # M <- M - Q q^T - q Q^T + Q M_BB Q^T with q = M_KB: rank 2b, one in-place pass
-            q, mbb = M[K, B].clone(), M[B, B].clone()
-            M[K, K].addmm_(torch.cat([Q @ mbb - q, -Q], 1), torch.cat([Q, q], 1).T)
-        P[K, K].addmm_(Q, p.T, alpha=-1)      # inverse with block `last` removed
+        order[m - 1] = idx[j]
+        B, nb_ = slice(j * b, (j + 1) * b), len(idx)
+        p = w["P0"][B].T.clone()              # P[:, B]: P0's rows (P0 is symmetric) less the delayed downdates
+        if t: p.addmm_(w["U"][:t].T, w["V"][:t][:, B], alpha=-1)
+        Q = p @ Pi[j]                         # P_:B P_BB^-1
+        X0 = w["X0"]
+        if X0 is not None:
+            if G is not None:   # Z <- Z - Q Z_B, and q = M[:, B] = Z Z_B^T
+                zB = X0[B].clone(); q = X0 @ zB.T; mbb = q[B].clone(); X0.addmm_(Q, zB, alpha=-1)
+            else:               # M <- M - Q q^T - q Q^T + Q M_BB Q^T, delayed as two rank-b terms
+                q = X0[B].T.clone()
+                if t: q.addmm_(w["A"][:2 * t].T, w["C"][:2 * t][:, B])
+                mbb = q[B].clone()
+                w["A"][2 * t:2 * t + b], w["A"][2 * t + b:2 * t + 2 * b] = (Q @ mbb - q).T, -Q.T
+                w["C"][2 * t:2 * t + b], w["C"][2 * t + b:2 * t + 2 * b] = Q.T, q.T
+            Qb, qb = Q.reshape(nb_, b, b), q.reshape(nb_, b, b)
+            Md += (Qb @ mbb - qb) @ Qb.mT - Qb @ qb.mT   # the diagonal blocks, now
+            Md[j] = 0
+        w["U"][t:t + b], w["V"][t:t + b], w["t"] = Q.T, p.T, w["t"] + 1
+        Pd -= Q.reshape(nb_, b, b) @ p.reshape(nb_, b, b).mT
+        Pd[j] = eye                           # a dead slot: inert until the next flush drops it
+        alive[j] = False
     return order
 
 def greedy_order(cov:Tensor, # (n, n) covariance of the nodes
