@@ -46,7 +46,8 @@ class Method:
     @property
     def prune(self) -> dict:
         "The `SubspacePruner.prune` options of an SNP method."
-        return dict(ordering=self.ordering, allocation=self.allocation, compensate=self.compensate, **self.options)
+        return dict(ordering=self.ordering, allocation=self.allocation, compensate=self.compensate,
+                    **{"batchnorm": "keep", **self.options})   # the paper's recipes: the fold's BatchNorm statistics (06i: an option)
 
     @property
     def label(self) -> str:
