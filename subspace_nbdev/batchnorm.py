@@ -9,7 +9,7 @@ import torch
 from torch import nn, Tensor
 from .hooks import batch_arguments, held_out_items
 from .checks import check_batchnorm
-from .utils import first_items, batch_items, batch_to, tensors_in, model_device
+from .utils import first_items, batch_items, batch_to, tensors_in, model_device, eval_mode
 
 # %% auto #0
 __all__ = ['batchnorm_names', 'dense_channels', 'split_batches', 'match_batchnorm_', 'output_errors', 'choose_batchnorm_']
@@ -101,7 +101,7 @@ def match_batchnorm_(pruned:nn.Module, # the pruned copy (eval mode), changed in
     try:
         handles = ([dense.get_submodule(n).register_forward_pre_hook(dense_hook(n)) for n in names]
                    + [pruned.get_submodule(n).register_forward_pre_hook(pruned_hook(n)) for n in names])
-        with torch.no_grad():
+        with torch.no_grad(), eval_mode(dense), eval_mode(pruned):   # a model in train mode would update its statistics
             for args, kwargs in batches:
                 dense_moments.clear()
                 dense(*args, **kwargs); pruned(*args, **kwargs)
@@ -121,11 +121,12 @@ def output_errors(dense:nn.Module, # the reference network
                  ) -> list[float]: # per model: ||y - y_dense|| / ||y_dense|| over all batches (nan: no batch)
     "Relative output error of each model against `dense`, on the same batches (first output tensor)."
     num, den = [0.] * len(models), 0.
-    with torch.no_grad():
+    with torch.no_grad(), eval_mode(dense):
         for args, kwargs in batches:
             y0 = tensors_in(dense(*args, **kwargs))[0].double()
             den += float(y0.square().sum())
-            for i, m in enumerate(models): num[i] += float((tensors_in(m(*args, **kwargs))[0].double() - y0).square().sum())
+            for i, m in enumerate(models):
+                with eval_mode(m): num[i] += float((tensors_in(m(*args, **kwargs))[0].double() - y0).square().sum())
     return [(x / den) ** 0.5 if den > 0 else float("nan") for x in num]
 
 def choose_batchnorm_(pruned:nn.Module, # the pruned copy, changed in place where the correction is kept
