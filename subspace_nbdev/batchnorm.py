@@ -9,7 +9,7 @@ import torch
 from torch import nn, Tensor
 from .hooks import batch_arguments, held_out_items
 from .checks import check_batchnorm
-from .utils import first_items, batch_items, batch_to, tensors_in, model_device, eval_mode
+from .utils import first_items, take_items, batch_items, batch_to, tensors_in, model_device, eval_mode
 
 # %% auto #0
 __all__ = ['batchnorm_names', 'dense_channels', 'split_batches', 'match_batchnorm_', 'output_errors', 'choose_batchnorm_']
@@ -29,12 +29,6 @@ def dense_channels(cuts:list, # the pruned copy's cut record: (module name, "out
     return torch.tensor([i for i in range(n) if i not in removed], dtype=torch.long)
 
 # %% ../nbs/06i_batchnorm.ipynb #a46cb713
-def _take(args:tuple, kwargs:dict, ix:Tensor) -> tuple[tuple, dict]:
-    "The items `ix` of a batch: every tensor whose first dimension counts the items is indexed."
-    n = batch_items(args, kwargs)
-    pick = lambda v: v[ix.to(v.device)] if isinstance(v, Tensor) and v.ndim > 0 and v.shape[0] == n else v
-    return tuple(pick(a) for a in args), {k: pick(v) for k, v in kwargs.items()}
-
 def split_batches(loader, # the calibration loader (re-iterable)
                   max_samples:int|None, # as in `calibrate`
                   device, # where the batches go
@@ -54,7 +48,7 @@ def split_batches(loader, # the calibration loader (re-iterable)
         seen += items
         if ix is not None:
             if len(ix) == 0: continue
-            args, kwargs = _take(args, kwargs, ix)
+            args, kwargs = take_items(args, kwargs, ix)
         yield batch_to(args, kwargs, device)
 
 # %% ../nbs/06i_batchnorm.ipynb #79cde1e0

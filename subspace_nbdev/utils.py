@@ -9,7 +9,7 @@ import torch
 from torch import nn, Tensor
 
 # %% auto #0
-__all__ = ['batch_items', 'first_items', 'batch_to', 'tensors_in', 'eval_mode', 'model_device', 'descending']
+__all__ = ['batch_items', 'take_items', 'first_items', 'batch_to', 'tensors_in', 'eval_mode', 'model_device', 'descending']
 
 # %% ../nbs/00_utils.ipynb #cfb55952
 def batch_items(args:tuple, kwargs:dict) -> int:
@@ -17,11 +17,16 @@ def batch_items(args:tuple, kwargs:dict) -> int:
     x = args[0] if args else next(v for v in kwargs.values() if isinstance(v, Tensor) and v.ndim > 0)
     return x.shape[0]
 
-def first_items(args:tuple, kwargs:dict, k:int) -> tuple[tuple, dict]:
-    "The first `k` items of a batch: every tensor whose first dimension counts the items is cut."
+def take_items(args:tuple, kwargs:dict, ix) -> tuple[tuple, dict]:
+    "Items `ix` of a batch (a slice, or an index tensor): every tensor whose first dimension counts the items is indexed."
     n = batch_items(args, kwargs)
-    cut = lambda v: v[:k] if isinstance(v, Tensor) and v.ndim > 0 and v.shape[0] == n else v
-    return tuple(cut(a) for a in args), {key: cut(v) for key, v in kwargs.items()}
+    pick = lambda v: (v[ix if isinstance(ix, slice) else ix.to(v.device)] if isinstance(v, Tensor) and v.ndim > 0 and v.shape[0] == n
+                      else v)
+    return tuple(pick(a) for a in args), {key: pick(v) for key, v in kwargs.items()}
+
+def first_items(args:tuple, kwargs:dict, k:int) -> tuple[tuple, dict]:
+    "The first `k` items of a batch (a view: no copy)."
+    return take_items(args, kwargs, slice(k))
 
 def batch_to(args:tuple, kwargs:dict, device) -> tuple[tuple, dict]:
     "A batch's tensors on `device`; other values as they are."
