@@ -133,7 +133,7 @@ def choose_batchnorm_(pruned:nn.Module, # the pruned copy, changed in place wher
     "Match the pruned copy's BatchNorm statistics to the dense network's (`match_batchnorm_`), where `mode` says so."
     if check_batchnorm(mode) == "keep" or not batchnorm_names(pruned): return ""
     dev = model_device(pruned)
-    fitted = copy.deepcopy(pruned)
+    fitted = pruned if mode == "match" else copy.deepcopy(pruned)   # a copy only where the choice may keep the original
     record = lambda m: getattr(m, "_snp_record", {}).get("cuts", [])
     cuts = record(pruned)[len(record(dense)):]   # this prune's cuts only (the dense network may be a pruned one)
     seen = match_batchnorm_(fitted, dense, split_batches(loader, max_samples, dev, held_out, False), cuts)
@@ -148,6 +148,6 @@ def choose_batchnorm_(pruned:nn.Module, # the pruned copy, changed in place wher
         errs = output_errors(dense, [pruned, fitted], split_batches(loader, max_samples, dev, held_out, True))
         if not errs[1] < errs[0]:
             return f"BatchNorm statistics kept: matching them to the dense network's did not lower the held-out output error ({errs[0]:.4g} -> {errs[1]:.4g})"
-    pruned.load_state_dict(fitted.state_dict())
+    if fitted is not pruned: pruned.load_state_dict(fitted.state_dict())
     return (f"BatchNorm statistics of {n} layers matched to the dense network's on {seen} calibration items"
             + ("" if errs is None else f" (held-out output error {errs[0]:.4g} -> {errs[1]:.4g})"))
