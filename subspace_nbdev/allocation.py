@@ -15,9 +15,9 @@ from .errors import SNPError
 
 # %% auto #0
 __all__ = ['ALLOCATIONS', 'cumulative_variance', 'DictRecord', 'BudgetSearch', 'NeedsBudgetError', 'Allocation',
-           'register_allocation', 'get_allocation', 'keep_counts', 'VarianceAllocation', 'uniform_counts',
-           'UniformAllocation', 'cost_counts', 'fill_budget', 'CostAllocation', 'MissingErrorWeightsError',
-           'output_errors', 'ErrorAllocation', 'ErrorThresholdAllocation']
+           'register_allocation', 'get_allocation', 'get_allocations', 'keep_counts', 'VarianceAllocation',
+           'uniform_counts', 'UniformAllocation', 'cost_counts', 'fill_budget', 'CostAllocation',
+           'MissingErrorWeightsError', 'output_errors', 'ErrorAllocation', 'ErrorThresholdAllocation']
 
 # %% ../nbs/03_allocation.ipynb #b998b90d
 def _check_d(d:Tensor, # (n,) subspace variances
@@ -151,6 +151,15 @@ def register_allocation(obj:Allocation, # the allocation; its `name` becomes its
 def get_allocation(x) -> Allocation: # a registered name, or an `Allocation` object (registered or not)
     "The `Allocation` for a name or object; an unknown name raises `UnknownNameError` listing the registered ones."
     return ALLOCATIONS.resolve(x)
+
+# %% ../nbs/03_allocation.ipynb #87c4933a
+def get_allocations(x, # a name, an `Allocation`, or a non-empty tuple (list) of them
+                   ) -> tuple[Allocation, ...]: # the allocations, in the order given, each once
+    "The allocations of `x` as a tuple: one for a name or object, one per entry (repeats dropped) for a tuple."
+    xs = tuple(x) if isinstance(x, (tuple, list)) else (x,)
+    if not xs: raise ValueError("allocation=(): pass a name, an Allocation, or a non-empty tuple of them, e.g. ('variance', 'error')")
+    out = [get_allocation(a) for a in xs]
+    return tuple(a for i, a in enumerate(out) if all(a.name != b.name for b in out[:i]))
 
 # %% ../nbs/03_allocation.ipynb #cae6a88e
 def keep_counts(fractions:list[Tensor], # one F (from `cumulative_variance`) per group

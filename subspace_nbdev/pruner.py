@@ -9,17 +9,17 @@ import torch
 from torch import nn, Tensor
 from fastcore.basics import patch
 from .hooks import collect_stats, EmptyLoaderError
-from .utils import eval_mode, tensors_in
+from .utils import eval_mode, tensors_in, model_device
 from .checks import (UnreachableBudgetError, check_one_budget, check_damping, check_sequential, model_fingerprint,
                                    check_unchanged, check_batchnorm)
 from .ordering import Ordering, get_ordering
-from .allocation import Allocation, BudgetSearch, NeedsBudgetError, get_allocation
+from .allocation import Allocation, BudgetSearch, NeedsBudgetError, get_allocation, get_allocations
 from .compensation import removed_nodes, compensate_
 from .surgery import find_groups, count_macs, trace_graph, ignored_modules
 from .heads import find_heads, UnitCost
-from .factors import Factors, DAMPINGS, comp_label
-from .batchnorm import choose_batchnorm_
-from .units import ChannelUnit, HeadUnit, HELD_OUT, recollect, units_visible, joint_stats, fold_dense_
+from .factors import Factors, DAMPINGS, comp_label, held_split
+from .batchnorm import choose_batchnorm_, split_batches, output_errors
+from .units import ChannelUnit, HeadUnit, HELD_OUT, recollect, units_visible, joint_stats, fold_dense_, build_order
 from .report import GroupRow, PruneReport
 from .diagnostics import CalibrationError, CalibrationWarning, SCARCE, watch_inputs, check_data
 # re-exported where callers import them from the pruner: the package (save/load), experiments (ALLOCATIONS, DAMPING)
@@ -29,11 +29,12 @@ from .factors import DAMPING
 
 
 # %% auto #0
-__all__ = ['UNIT_ORDERINGS', 'UNIT_SWITCH', 'FAR_BELOW', 'EXACT_TOL', 'SubspacePruner']
+__all__ = ['UNIT_ORDERINGS', 'UNIT_SWITCH', 'ALLOCATION_CHOICE', 'FAR_BELOW', 'EXACT_TOL', 'SubspacePruner']
 
 # %% ../nbs/06_pruner.ipynb #ce06f49b
 UNIT_ORDERINGS = ("variance",)  # default alternative units per group (the encoder's massive activations, below)
 UNIT_SWITCH = 2.0  # ... taken only where the ordering's own units have over twice their held-out error
+ALLOCATION_CHOICE = ("variance", "error")  # default: each budget takes the one of least held-out network output error
 FAR_BELOW = 0.8  # a budget met below this fraction of its target is reported as missed
 EXACT_TOL = 1e-3 # threshold=1 promises the original outputs on the probe images to this relative error
 
@@ -50,8 +51,10 @@ class SubspacePruner:
                  example_inputs,              # inputs for one forward pass (tracing and MAC counts), e.g. torch.randn(1, 3, 224, 224)
                  ordering:str|Ordering="output", # node ordering: a name in `ORDERINGS` (02_ordering) or an `Ordering`;
                                               # "output" by the benchmark's rule (`12_realnets`), "zca" the paper's
-                 allocation:str|Allocation="variance", # a name in `ALLOCATIONS` (03_allocation) or an `Allocation`: "variance"
-                                              # (global threshold), "uniform" (one ratio) or "cost" (variance per MAC)
+                 allocation:str|Allocation|tuple=ALLOCATION_CHOICE, # a name in `ALLOCATIONS` (03_allocation) or an `Allocation`:
+                                              # "variance" (global threshold), "uniform" (one ratio), "cost" (variance per MAC),
+                                              # "error" (output error per MAC); a tuple: a budget takes the one whose network,
+                                              # fitted without the held-out items, has the least output error on them
                  compensate:bool=True,        # least-squares compensation of the consumers (False: the ablation)
                  ignored_layers:list|None=None, # modules whose output channels are never pruned
                  sequential:bool|str=False,   # re-collect each group's statistics on the partially pruned network; "dense":
@@ -68,7 +71,7 @@ class SubspacePruner:
                  batchnorm:str="choose",      # match the BatchNorm statistics to the dense network's (`06i_batchnorm`):
                                               # "choose" where the held-out items' output error drops, "match", "keep"
                 ):
-        self.ordering, self.allocation = get_ordering(ordering), get_allocation(allocation)
+        self.ordering, self.allocation = get_ordering(ordering), get_allocations(allocation)
         self.damping, self.sequential = check_damping(damping), check_sequential(sequential)
         self.batchnorm = check_batchnorm(batchnorm)
         self.unit_orderings = tuple(get_ordering(o).name if isinstance(o, str) else o for o in unit_orderings)
@@ -102,7 +105,7 @@ class SubspacePruner:
                  if self.stats is not None else "not calibrated")
         return (f"SubspacePruner({type(self.model).__name__}: {len(self.prunable)}/{len(self.groups)} groups prunable, "
                 + (f"{len(self.heads)} head groups, " if self.heads else "") +
-                f"{self.macs/1e6:,.1f} M MACs, ordering={self.ordering.name!r}, allocation={self.allocation.name!r}, {state})")
+                f"{self.macs/1e6:,.1f} M MACs, ordering={self.ordering.name!r}, allocation={'/'.join(a.name for a in self.allocation)!r}, {state})")
 
 # %% ../nbs/06_pruner.ipynb #c9265929
 @patch
@@ -174,7 +177,7 @@ def prune(self:SubspacePruner,
           params:float|None=None,        # or at most this fraction of the parameters, in (0, 1]
           threshold:float|None=None,     # or this cumulative-variance threshold in [0, 1] (uniform: the kept ratio)
           ordering:str|Ordering|None=None,     # override the pruner's ordering: a name or an `Ordering` (re-factors the same statistics)
-          allocation:str|Allocation|None=None, # override the pruner's allocation: a name or an `Allocation`
+          allocation:str|Allocation|tuple|None=None, # override the pruner's allocation: a name, an `Allocation`, or a tuple to choose among
           compensate:bool|None=None,     # override the pruner's compensation switch
           sequential:bool|None=None,     # override the pruner's sequential switch
           damping:float|None=None,       # override the pruner's damping of the least-squares maps
@@ -182,7 +185,7 @@ def prune(self:SubspacePruner,
          ) -> tuple[nn.Module, PruneReport]:
     "A pruned copy of the model and its `PruneReport`; the original model is not modified."
     ordering = get_ordering(self.ordering if ordering is None else ordering)
-    allocation = get_allocation(self.allocation if allocation is None else allocation)
+    allocs = get_allocations(self.allocation if allocation is None else allocation)
     compensate = self.compensate if compensate is None else bool(compensate)
     sequential = self.sequential if sequential is None else check_sequential(sequential)
     damping = self.damping if damping is None else check_damping(damping)
@@ -190,10 +193,12 @@ def prune(self:SubspacePruner,
     if self.stats is None: raise RuntimeError("prune() before calibrate(): call pruner.calibrate(loader) first")
     kind, val = check_one_budget(macs, params, threshold)
     budget, r = (None, None) if kind == "threshold" else (kind, val)
-    if budget is None and not allocation.takes_threshold:
-        raise NeedsBudgetError(f"allocation={allocation.name!r} needs a budget: prune(macs=...) or prune(params=...), not threshold=")
+    if budget is None: allocs = allocs[:1]   # a threshold means something else to each allocation: the first one's
+    if budget is None and not allocs[0].takes_threshold:
+        raise NeedsBudgetError(f"allocation={allocs[0].name!r} needs a budget: prune(macs=...) or prune(params=...), not threshold=")
     check_unchanged(self.model, self._fingerprint)
     facts = self._factors_for(ordering)
+    allocation, compensate, choice = self._choose_allocation(allocs, facts, budget, r, ordering, compensate, sequential, damping)
     widths, par, search = self._allocate(facts, allocation, budget, r, val if budget is None else None, compensate)
     pruned, rows = self._build(widths, ordering, compensate, sequential, damping=damping)
     bn_note = choose_batchnorm_(pruned, self.model, self._loader, self._max_samples, batchnorm, HELD_OUT)
@@ -204,7 +209,7 @@ def prune(self:SubspacePruner,
                                params_after=params_after, threshold=float(par), allocation=allocation.name, ordering=ordering.name,
                                budget=f"{budget} <= {r:g}" if budget else f"threshold {val:g}", search=search,
                                curves={u.name: f.F for u, f in zip(self.units, facts)},
-                               notes=self._notes(budget, r, search, facts, compensate, damping, measured) + ([bn_note] if bn_note else []),
+                               notes=self._notes(budget, r, search, facts, compensate, damping, measured) + [n for n in (choice, bn_note) if n],
                                measured=measured, param_label=allocation.param_label)
 
 # %% ../nbs/06_pruner.ipynb #6e364ee8
@@ -235,20 +240,41 @@ def _measure(self:SubspacePruner, pruned:nn.Module) -> float|None:
     den = float(y0.double().square().sum())
     return float((y1.double() - y0.double()).square().sum() / den) ** 0.5 if den > 0 else None
 
+# %% ../nbs/06_pruner.ipynb #23a4ce5e
+@patch
+def _choose_allocation(self:SubspacePruner, allocs:tuple, facts:list, budget:str|None, r:float|None, ordering:Ordering,
+                       compensate:bool, sequential, damping) -> tuple[Allocation, bool, str]:
+    "The allocation (or deletion of the first one's units) whose network, fitted without the held-out items, is closest to the dense one on them."
+    cands = [(a, compensate) for a in allocs] + ([(allocs[0], False)] if compensate and len(allocs) > 1 else [])
+    held = any(held_split(st) is not None for st in self.stats.values())
+    if len(cands) == 1 or budget is None or sequential or not held: return allocs[0], compensate, ""
+    models = [self._build(self._allocate(facts, a, budget, r, None, c)[0], ordering, c, False, damping=damping, fit_only=True)[0]
+              for a, c in cands]
+    errs = output_errors(self.model, models, split_batches(self._loader, self._max_samples, model_device(self.model), HELD_OUT, True))
+    del models
+    if any(e != e for e in errs): return allocs[0], compensate, ""   # the loader gave nothing again (the BatchNorm stage warns)
+    i = min(range(len(cands)), key=lambda j: (errs[j], j))   # ties: the earlier candidate
+    names = [a.name if c == compensate else f"deletion of the {a.name} allocation's units" for a, c in cands]
+    return cands[i][0], cands[i][1], (
+        f"Allocation chosen on the held-out calibration items: each candidate fitted on the other items, scored by the "
+        f"relative output error of the whole network on the held-out ones, the chosen one refitted on all: "
+        + ", ".join(f"{n} {e:.4g}" + (" (chosen)" if j == i else "") for j, (n, e) in enumerate(zip(names, errs))) + ".")
+
 # %% ../nbs/06_pruner.ipynb #54b0f2f4
 @patch
 def _build(self:SubspacePruner, widths:list, ordering:str|Ordering, compensate:bool, sequential:bool|str, remove:bool=True,
-           damping:float|tuple|None=None) -> tuple[nn.Module, list]:
-    "A pruned deep copy of the model, with one report row per group; the record of cuts and new biases on the copy."
+           damping:float|tuple|None=None, fit_only:bool=False) -> tuple[nn.Module, list]:
+    "A pruned deep copy of the model, with one report row per group; the record of cuts and new biases on the copy. `fit_only`: fitted without the held-out items."
     ordering, damping = get_ordering(ordering), self.damping if damping is None else damping
     widths = self.cost.round(widths)   # grouped convs: equal widths per block, as the budget search priced them
     model = copy.deepcopy(self.model)
     graph = trace_graph(model, self.example_inputs)[0] if remove else None
     plan = {id(u): (k, f) for u, k, f in zip(self.units, widths, self._factors_for(ordering))}
     rows, cuts, new_bias, touched = {}, [], [], False
-    for u in self._build_order():
+    for u in build_order(self.units, self.model):
         k, f = plan[id(u)]
         stats, joint = self.stats, None
+        if fit_only: stats = {c: (held_split(self.stats[c]) or (self.stats[c],))[0] for c in u.consumers}
         if k < u.n and sequential and touched:   # statistics of this group on the partially pruned network
             if sequential == "dense" and u.dense and compensate:   # one lockstep pass: [x_p; x_d], and x_p is the recollection
                 joint = joint_stats(self.model, model, self._loader, *u.inputs(model), self._max_samples)
@@ -323,16 +349,6 @@ def _set_error(self:SubspacePruner, row:GroupRow, f:Factors, err:float, kinds:li
         row.error, row.rel_error, row.in_sample_error = None, None, err
 
 # %% ../nbs/06_pruner.ipynb #64c6073e
-@patch
-def _build_order(self:SubspacePruner) -> list:
-    "The units in build order: graph groups in their order, each other unit before the first graph group after it in the model."
-    rank = {n: i for i, (n, _) in enumerate(self.model.named_modules())}
-    seq = [u for u in self.units if u.follows_graph]
-    for u in self.units:
-        if u.follows_graph: continue
-        seq.insert(next((p for p, v in enumerate(seq) if v.follows_graph and rank.get(v.name, 0) > rank[u.name]), len(seq)), u)
-    return seq
-
 @patch
 def _rows(self:SubspacePruner, rows:dict) -> list:
     "One row per group of `find_groups`, except that a unit outside the graph's groups (heads) replaces the channels it prunes as units."

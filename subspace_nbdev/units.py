@@ -19,8 +19,8 @@ from .heads import HeadGroup
 from .factors import Factors, factor_group, head_factors, choose_compensation, held_split
 
 # %% auto #0
-__all__ = ['HELD_OUT', 'REREAD', 'Unit', 'ChannelUnit', 'HeadUnit', 'recollect', 'units_visible', 'joint_stats', 'dense_maps',
-           'dense_error', 'fold_dense_']
+__all__ = ['HELD_OUT', 'REREAD', 'Unit', 'ChannelUnit', 'HeadUnit', 'build_order', 'recollect', 'units_visible', 'joint_stats',
+           'dense_maps', 'dense_error', 'fold_dense_']
 
 # %% ../nbs/06e_units.ipynb #a60d3d88
 class Unit:
@@ -91,6 +91,18 @@ class HeadUnit(Unit):
         cuts = self.group.layout.cuts(self.group, removed)
         apply_cuts_(model, cuts)
         return cuts
+
+# %% ../nbs/06e_units.ipynb #01811a4a
+def build_order(units:list, # the pruner's units
+                model:nn.Module, # the model they belong to (its module order places the units outside the graph)
+               ) -> list:
+    "The units in build order: graph groups in their order, each other unit before the first graph group after it in the model."
+    rank = {n: i for i, (n, _) in enumerate(model.named_modules())}
+    seq = [u for u in units if u.follows_graph]
+    for u in units:
+        if u.follows_graph: continue
+        seq.insert(next((p for p, v in enumerate(seq) if v.follows_graph and rank.get(v.name, 0) > rank[u.name]), len(seq)), u)
+    return seq
 
 # %% ../nbs/06e_units.ipynb #849e2e7e
 HELD_OUT = 4     # every 4th calibration item is held out: its statistics score the compensation candidates

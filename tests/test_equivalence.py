@@ -74,7 +74,8 @@ SETTINGS = [("zca", "variance", dict(threshold=0.95), {}),
             ("zca", "uniform", dict(macs=0.6), dict(sequential=True)),
             ("zca", "uniform", dict(macs=0.6), dict(sequential="dense")),
             ("zca", "variance", dict(threshold=1.0), {}),
-            ("zca", "variance", dict(macs=0.6), dict(batchnorm="choose"))]   # added with 06i_batchnorm: the others keep theirs
+            ("zca", "variance", dict(macs=0.6), dict(batchnorm="choose")),   # added with 06i_batchnorm: the others keep theirs
+            ("output", ("variance", "error"), dict(macs=0.6), {})]   # added with the held-out choice of the allocation
 UNIT_SETTINGS = {"variance", "uniform"}   # orderings whose units are recorded
 
 def _orders(pruner, ordering) -> dict:

@@ -40,7 +40,7 @@ _O = lambda o: RealMethod(f"{o}", f"{o} order, variance allocation, LS", o, "var
 REAL_METHODS = Registry("real_method", RealMethod)   # name -> method, in table order
 for _m in [
     RealMethod("default", "SubspacePruner defaults", batchnorm=None),
-    RealMethod("nocomp", "default units, deleted without compensation", compensate=False),
+    RealMethod("nocomp", "output order, variance allocation, deleted without compensation", "output", "variance", False),
     RealMethod("zca", "zca order, variance allocation, LS: the paper's recipe", "zca", "variance", True),
     *[_O(o) for o in ("none", "partial", "greedy", "output", "forward", "l1", "variance", "random")],
     RealMethod("zca+uniform", "zca order, uniform ratio, LS", "zca", "uniform", True),
