@@ -248,10 +248,11 @@ def _choose_allocation(self:SubspacePruner, allocs:tuple, facts:list, budget:str
     cands = [(a, compensate) for a in allocs] + ([(allocs[0], False)] if compensate and len(allocs) > 1 else [])
     held = any(held_split(st) is not None for st in self.stats.values())
     if len(cands) == 1 or budget is None or sequential or not held: return allocs[0], compensate, ""
-    models = [self._build(self._allocate(facts, a, budget, r, None, c)[0], ordering, c, False, damping=damping, fit_only=True)[0]
-              for a, c in cands]
-    errs = output_errors(self.model, models, split_batches(self._loader, self._max_samples, model_device(self.model), HELD_OUT, True))
-    del models
+    errs = []
+    for a, c in cands:   # one candidate copy at a time (the dense outputs are recomputed rather than held: an LM's logits are large)
+        m = self._build(self._allocate(facts, a, budget, r, None, c)[0], ordering, c, False, damping=damping, fit_only=True)[0]
+        errs += output_errors(self.model, [m], split_batches(self._loader, self._max_samples, model_device(self.model), HELD_OUT, True))
+        del m
     if any(e != e for e in errs): return allocs[0], compensate, ""   # the loader gave nothing again (the BatchNorm stage warns)
     i = min(range(len(cands)), key=lambda j: (errs[j], j))   # ties: the earlier candidate
     names = [a.name if c == compensate else f"deletion of the {a.name} allocation's units" for a, c in cands]
