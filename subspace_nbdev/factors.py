@@ -194,13 +194,16 @@ def choose_compensation(cons:nn.Module, # the consumer (in the copy being pruned
                         damping:float|tuple=DAMPINGS, # the ridges tried for "ls" and "ls0"
                         exact:bool=False, # the removed nodes are exactly explained (d_i = 0): the exact fit, in-sample
                         ls_err:float|None=None, # in-sample LDL error of the exact fit (a wide consumer's shortcut)
+                        refit:bool=True, # False: keep the winner as fitted on the fit split (a map that never saw the held-out items)
                        ) -> Compensation:
     """Each candidate fitted on the fit split and scored on the held-out split (closed form); the winner refitted on all
     samples. `error` is its held-out estimate. Without a held-out split, or for exactly explained nodes: in-sample."""
-    S, mu = st.cov, st.mean
+    split = held_split(st)
+    src = st if refit or split is None else split[0]   # refit=False: the exact or in-sample fit on the fit split only
+    S, mu = src.cov, src.mean
     if mask is not None: S = S * mask
     keep, kinds, dampings = keep.to(S.device), (KINDS if compensate else ("none",)), check_damping(damping, as_tuple=True)
-    split = None if exact else held_split(st)
+    split = None if exact else split
     out, taps, r = cons.weight.shape[0], consumer_nodes(cons, ch)[1], S.shape[0] - len(keep)
     wide = out * taps * r * r > 2e9 and bool((tap_coverage(cons, size, ch)[0] == 1).all())   # e.g. a 4096-wide FC: no border
     if split is None:
@@ -216,6 +219,7 @@ def choose_compensation(cons:nn.Module, # the consumer (in the copy being pruned
         rr = float(((Wt @ held.cov[R][:, R]) * Wt).sum())
     trial = best_compensation(cons, fit.cov, fit.mean, keep, channels=ch, in_size=size, damping=dampings, kinds=kinds,
                               rr_error=rr, mask=mask, eval_cov=held.cov, eval_mean=held.mean)
+    if not refit: trial.held_out = True; return trial
     A, c = fit_map(trial.kind, S, mu, keep, trial.damping, mask=mask)   # the chosen candidate, refitted on all samples
     comp = Compensation(trial.kind, A, c, trial.tap_weights, trial.error, trial.errors, trial.damping)
     comp.held_out = True

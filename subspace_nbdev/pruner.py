@@ -257,15 +257,15 @@ def _choose_allocation(self:SubspacePruner, allocs:tuple, facts:list, budget:str
     i = min(range(len(cands)), key=lambda j: (errs[j], j))   # ties: the earlier candidate
     names = [a.name if c == compensate else f"deletion of the {a.name} allocation's units" for a, c in cands]
     return cands[i][0], cands[i][1], (
-        f"Allocation chosen on the held-out calibration items: each candidate fitted on the other items, scored by the "
-        f"relative output error of the whole network on the held-out ones, the chosen one refitted on all: "
+        f"Allocation chosen on the held-out calibration items: each candidate built with its maps fitted on the other items, "
+        f"scored by the relative output error of the whole network on the held-out ones, the chosen one refitted on all: "
         + ", ".join(f"{n} {e:.4g}" + (" (chosen)" if j == i else "") for j, (n, e) in enumerate(zip(names, errs))) + ".")
 
 # %% ../nbs/06_pruner.ipynb #54b0f2f4
 @patch
 def _build(self:SubspacePruner, widths:list, ordering:str|Ordering, compensate:bool, sequential:bool|str, remove:bool=True,
            damping:float|tuple|None=None, fit_only:bool=False) -> tuple[nn.Module, list]:
-    "A pruned deep copy of the model, with one report row per group; the record of cuts and new biases on the copy. `fit_only`: fitted without the held-out items."
+    "A pruned deep copy of the model, with one report row per group; the record of cuts and new biases on the copy. `fit_only`: maps not refitted with the held-out items."
     ordering, damping = get_ordering(ordering), self.damping if damping is None else damping
     widths = self.cost.round(widths)   # grouped convs: equal widths per block, as the budget search priced them
     model = copy.deepcopy(self.model)
@@ -275,14 +275,13 @@ def _build(self:SubspacePruner, widths:list, ordering:str|Ordering, compensate:b
     for u in build_order(self.units, self.model):
         k, f = plan[id(u)]
         stats, joint = self.stats, None
-        if fit_only: stats = {c: (held_split(self.stats[c]) or (self.stats[c],))[0] for c in u.consumers}
         if k < u.n and sequential and touched:   # statistics of this group on the partially pruned network
             if sequential == "dense" and u.dense and compensate:   # one lockstep pass: [x_p; x_d], and x_p is the recollection
                 joint = joint_stats(self.model, model, self._loader, *u.inputs(model), self._max_samples)
                 stats = {c: st.select(torch.arange(st.n // 2)) for c, st in joint.items()}
             else: stats = recollect(model, self._loader, [u], self._max_samples)
             f = u.factors(stats, model, ordering, self.seed)
-        rows[u.name], c, b = self._prune_unit(u, k, f, model, stats, ordering, compensate, damping, joint, graph, remove)
+        rows[u.name], c, b = self._prune_unit(u, k, f, model, stats, ordering, compensate, damping, joint, graph, remove, not fit_only)
         cuts += c; new_bias += b; touched = touched or k < u.n
     prev = getattr(self.model, "_snp_record", {"cuts": [], "new_bias": []})
     model._snp_record = dict(cuts=prev["cuts"] + cuts, new_bias=prev["new_bias"] + new_bias,
@@ -292,7 +291,7 @@ def _build(self:SubspacePruner, widths:list, ordering:str|Ordering, compensate:b
 # %% ../nbs/06_pruner.ipynb #a18fb90d
 @patch
 def _prune_unit(self:SubspacePruner, u, k:int, f:Factors, model:nn.Module, stats:dict, ordering:Ordering, compensate:bool,
-                damping, joint:dict|None, graph, remove:bool) -> tuple[GroupRow, list, list]:
+                damping, joint:dict|None, graph, remove:bool, refit:bool=True) -> tuple[GroupRow, list, list]:
     "Keep the first k units of `u` (or of an alternative ordering's, by held-out error): the fold into the consumers, the cuts."
     note = self._note(u.name, u.n, k)
     if k >= u.n: return GroupRow(u.name, u.n, k, float(f.F[k - 1]), 0.0, 0.0, "", note, unit=u.unit), [], []
@@ -300,7 +299,7 @@ def _prune_unit(self:SubspacePruner, u, k:int, f:Factors, model:nn.Module, stats
     cands = [(None, f)] + ([] if exact or not compensate else [(o.name, self._unit_factors(u, o, stats, model))
                                                                for o in self._alternatives(ordering)])
     scored = [(sum(c.error for c in cs), name, fo, cs) for name, fo in cands   # the same width, each ordering's units
-              for cs in [u.compensations(fo, k, model, stats, compensate, damping, exact, self.in_sizes)]]
+              for cs in [u.compensations(fo, k, model, stats, compensate, damping, exact, self.in_sizes, refit)]]
     err, alt, f, comps = _pick_units(scored)
     if alt is not None: note = (note + "; " if note else "") + f"units: {alt} order"
     row, keep = GroupRow(u.name, u.n, k, float(f.F[k - 1]), 0.0, 0.0, "", note, unit=u.unit), f.order[:k]

@@ -45,10 +45,10 @@ class Unit:
     def channels(self, c:str): return None
     def bn(self, model:nn.Module, c:str): return None
     def compensations(self, f:Factors, k:int, model:nn.Module, stats:dict, compensate:bool, damping, exact:bool,
-                      in_sizes:dict) -> list[Compensation]:
-        "Each consumer's `choose_compensation` when the first k units of `f.order` are kept."
+                      in_sizes:dict, refit:bool=True) -> list[Compensation]:
+        "Each consumer's `choose_compensation` when the first k units of `f.order` are kept (refit=False: fit-split maps)."
         return [choose_compensation(model.get_submodule(c), self.channels(c), stats[c], self.at_consumer(f.order[:k]),
-                                    compensate=compensate, damping=damping, exact=exact) for c in self.consumers]
+                                    compensate=compensate, damping=damping, exact=exact, refit=refit) for c in self.consumers]
     def cut_(self, model:nn.Module, removed:list, graph) -> list: raise NotImplementedError
 
 # %% ../nbs/06e_units.ipynb #3303562a
@@ -62,7 +62,7 @@ class ChannelUnit(Unit):
     def factors(self, stats, model, ordering, seed): return factor_group(self.group, stats, model, ordering, seed)
     def channels(self, c): return self.group.channels[c]
     def bn(self, model, c): return model.get_submodule(self.group.bn_after[c]) if self.group.bn_after.get(c) else None
-    def compensations(self, f, k, model, stats, compensate, damping, exact, in_sizes):
+    def compensations(self, f, k, model, stats, compensate, damping, exact, in_sizes, refit=True):
         out = []
         for c in self.consumers:
             cons, ch, st = model.get_submodule(c), self.channels(c), stats[c]
@@ -70,7 +70,7 @@ class ChannelUnit(Unit):
             mask = lay.block_mask(cons).to(st.cov.device) if hasattr(lay, "block_mask") else None   # grouped conv: block-diagonal A
             dc, ec = f.e[c]
             out.append(choose_compensation(cons, ch, st, f.order[:k], in_sizes.get(c), mask, compensate, damping, exact,
-                                           float((dc[k:] * ec[k:]).sum())))
+                                           float((dc[k:] * ec[k:]).sum()), refit))
         return out
     def cut_(self, model, removed, graph): return remove_channels_(model, self.group, removed, graph)
 
