@@ -198,7 +198,7 @@ def choose_compensation(cons:nn.Module, # the consumer (in the copy being pruned
                        ) -> Compensation:
     """Each candidate fitted on the fit split and scored on the held-out split (closed form); the winner refitted on all
     samples. `error` is its held-out estimate. Without a held-out split, or for exactly explained nodes: in-sample."""
-    split = held_split(st)
+    split = None if exact and refit else held_split(st)   # (an exact refitted map needs no split)
     src = st if refit or split is None else split[0]   # refit=False: the exact or in-sample fit on the fit split only
     S, mu = src.cov, src.mean
     if mask is not None: S = S * mask

@@ -17,7 +17,7 @@ from .allocation import Allocation, BudgetSearch, NeedsBudgetError, get_allocati
 from .compensation import removed_nodes, compensate_
 from .surgery import find_groups, count_macs, trace_graph, ignored_modules
 from .heads import find_heads, UnitCost
-from .factors import Factors, DAMPINGS, comp_label, held_split
+from .factors import Factors, DAMPINGS, comp_label
 from .batchnorm import choose_batchnorm_, split_batches, output_errors
 from .units import ChannelUnit, HeadUnit, HELD_OUT, recollect, units_visible, joint_stats, fold_dense_, build_order
 from .report import GroupRow, PruneReport
@@ -94,6 +94,10 @@ class SubspacePruner:
         # set by calibrate(): statistics, their factors per ordering, data checks and the probe images
         self.stats, self.timings, self._factors, self._loader, self._max_samples, self._fingerprint = None, {}, {}, None, None, None
         self.in_sizes, self.data_notes, self.scarce, self.images, self._probe, self.degenerate = {}, [], {}, 0, None, False
+
+    @property
+    def held_items(self) -> int: # calibration items held out (0: too few for a split, or not calibrated)
+        return max((s.held.items for s in (self.stats or {}).values() if getattr(s, "held", None) is not None and 0 < s.held.count < s.count), default=0)
 
     @property
     def sizes(self) -> list[int]:
@@ -246,8 +250,7 @@ def _choose_allocation(self:SubspacePruner, allocs:tuple, facts:list, budget:str
                        compensate:bool, sequential, damping) -> tuple[Allocation, bool, str]:
     "The allocation (or deletion of the first one's units) whose network, fitted without the held-out items, is closest to the dense one on them."
     cands = [(a, compensate) for a in allocs] + ([(allocs[0], False)] if compensate and len(allocs) > 1 else [])
-    held = any(held_split(st) is not None for st in self.stats.values())
-    if len(cands) == 1 or budget is None or sequential or not held: return allocs[0], compensate, ""
+    if len(cands) == 1 or budget is None or sequential or not self.held_items: return allocs[0], compensate, ""
     errs = []
     for a, c in cands:   # one candidate copy at a time (the dense outputs are recomputed rather than held: an LM's logits are large)
         m = self._build(self._allocate(facts, a, budget, r, None, c)[0], ordering, c, False, damping=damping, fit_only=True)[0]
@@ -367,7 +370,7 @@ def _rows(self:SubspacePruner, rows:dict) -> list:
 @patch
 def _notes(self:SubspacePruner, budget, r, search, facts, compensate, damping, measured) -> list:
     "The report's footnotes: what the predicted errors are, the data warnings of `calibrate`, a budget missed by far."
-    held = sum(s.held.items for s in self.stats.values() if getattr(s, "held", None) is not None and 0 < s.held.count < s.count)
+    held = self.held_items
     grid = ", ".join(format(d, "g") for d in check_damping(damping, as_tuple=True))
     notes = [(f"Predicted errors: mean squared change of each group's consumer outputs, estimated out of sample: each "
               f"candidate map is fitted on the other calibration images and scored on the held-out ones (every "
