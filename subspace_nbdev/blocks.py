@@ -7,8 +7,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 from .triangular import ldl, check_cov
-from .ordering import (ridged_inverse, eig_range, backward_eliminate, output_order, OrderContext, ORDERINGS,
-                                     get_ordering, Ordering)
+from .ordering import eig_range, check_gram, OrderContext, ORDERINGS, get_ordering, Ordering
+from .elimination import ridged_inverse, backward_eliminate, range_max_rank
 from .utils import descending
 from .allocation import cumulative_variance
 from .errors import SNPError
@@ -126,12 +126,12 @@ def _block_variance(S, b, ctx): return _descending_tied(_diagonal_blocks(S, S.sh
 def _block_index(S, b, ctx): return torch.arange(S.shape[0] // b, device=S.device)
 def _block_random(S, b, ctx):
     return torch.randperm(S.shape[0] // b, generator=torch.Generator().manual_seed(int(ctx.seed))).to(S.device)
-def _block_greedy(S, b, ctx): return backward_eliminate(S, None, b)
+def _block_greedy(S, b, ctx): return backward_eliminate(S, None, b, max_rank=range_max_rank(S.shape[0], ctx.samples))
 def _block_output(S, b, ctx):
     if ctx.consumer_gram is None:
         raise ValueError("ordering 'output' needs the output projection's weight Gram to order heads: "
                          "block_order(cov, b, 'output', consumer_gram=W.T @ W)")
-    return output_order(S, ctx.consumer_gram, b=b)   # its checks of the Gram, then the block elimination
+    return backward_eliminate(S, check_gram(ctx.consumer_gram, S), b, max_rank=range_max_rank(S.shape[0], ctx.samples))
 
 # the block versions of the built-in orderings (`Ordering.block`): an ordering registered without one cannot prune heads
 for _name, _fn in dict(zca=_block_zca, partial=_block_partial, variance=_block_variance, none=_block_index,

@@ -92,10 +92,14 @@ def _out_of_sample(sts:list, order:Tensor, d:Tensor, G:int=1, b:int=1) -> Tensor
     "`held_out_variances` of the consumers' pooled splits in `order` (channels in unit order), or the in-sample `d` where one has no held-out split."
     splits = [held_split(st) for st in sts]
     if any(s is None for s in splits): return d
-    pool = lambda covs: sum(blockwise_cov(c, G) if G > 1 else c for c in covs) / len(covs)
-    fit, held = pool([f.cov for f, _ in splits]), pool([h.cov for _, h in splits])
-    o = order.to(fit.device)
-    return held_out_variances(fit[o][:, o], held[o][:, o], b=b).to(d)
+    o, count = order.to(sts[0].cov.device), sum(h.count for _, h in splits)
+    def pooled(covs):   # the consumers' mean covariance in `order`, one gather (n x n copies add up at n = 4096)
+        covs = [blockwise_cov(c, G) if G > 1 else c for c in covs]
+        return (covs[0] if len(covs) == 1 else sum(covs) / len(covs))[o[:, None], o]
+    fit = pooled([f.cov for f, _ in splits])
+    held = pooled([h.cov for _, h in splits])
+    del splits   # the fit splits' sums and covariances: not needed any more
+    return held_out_variances(fit, held, b=b, held_samples=count).to(d)
 
 def factor_group(g:ChannelGroup, # a prunable channel group
                  stats:dict, # consumer name -> `ChannelStats`

@@ -7,6 +7,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 from .triangular import ldl, subspace
+from .elimination import range_basis, range_max_rank
 
 # %% auto #0
 __all__ = ['held_out_variances']
@@ -17,6 +18,7 @@ def held_out_variances(fit_cov:Tensor, # (n, n) covariance of the fit split, uni
                        b:int=1, # channels per unit: 1 for nodes, head_dim for attention heads (blocks of b channels)
                        ridge:float=1e-8, # relative ridge of the fit's factor, as in `ldl`
                        rtol:float=1e-6, # a d_i at most rtol times its unit's held-out variance counts as 0
+                       held_samples:int|None=None, # samples behind held_cov, if known: skips the low-rank path when it cannot apply
                       ) -> Tensor: # (n // b,) float64, >= 0
     "Held-out conditional variances: the fit split's Gram-Schmidt coordinates measured on the held-out split, per unit of b channels."
     L, d_fit = ldl(fit_cov, ridge=ridge)
@@ -25,10 +27,17 @@ def held_out_variances(fit_cov:Tensor, # (n, n) covariance of the fit split, uni
     Sh = torch.as_tensor(held_cov).to(L)
     if Sh.shape != L.shape:
         raise ValueError(f"held_cov has shape {tuple(Sh.shape)}, fit_cov {tuple(L.shape)}: pass both splits' covariances of the same units")
-    eye = torch.eye(n, dtype=L.dtype, device=L.device)
-    L = torch.where((d_fit == 0)[None, :], eye, L)   # regress on the basis only (why: above)
-    W = torch.linalg.solve_triangular(L, eye, upper=False, unitriangular=True).reshape(n // b, b, n)
-    C = (W @ Sh) @ W.mT                              # held-out covariance of each unit's coordinates, (h, b, b)
+    zero = (d_fit == 0).nonzero().flatten()
+    L[:, zero] = 0; L[zero, zero] = 1                # regress on the basis only (why: above); in place, L is ours
+    # few held-out samples: S_h = G G^T of rank r <= n/4 to rounding, and one solve with r columns replaces L^-1 S_h L^-T
+    low = n >= 256 and range_max_rank(n, held_samples) is None
+    G = range_basis(Sh, 1e-13 * float(Sh.diagonal().clamp_min(0).sum()), n // 4) if low else None
+    if G is not None:
+        V = torch.linalg.solve_triangular(L, G, upper=False, unitriangular=True).reshape(n // b, b, -1)
+        C = V @ V.mT                                 # held-out covariance of each unit's coordinates, (h, b, b)
+    else:
+        W = torch.linalg.solve_triangular(L, torch.eye(n, dtype=L.dtype, device=L.device), upper=False, unitriangular=True).reshape(n // b, b, n)
+        C = (W @ Sh) @ W.mT
     Lam = L.reshape(n // b, b, n // b, b).diagonal(dim1=0, dim2=2).permute(2, 0, 1)   # within-unit part of L
     d = ((Lam @ C) * Lam).sum((1, 2)).clamp_min(0)   # tr(Lam_i C_i Lam_i^T): unit i's residual given the earlier units
     d[d <= rtol * Sh.diagonal().reshape(-1, b).sum(1).clamp_min(0)] = 0

@@ -11,11 +11,12 @@ from torch import Tensor
 from .errors import SNPError
 from .registry import Registry, UnknownNameError, DuplicateNameError
 from .utils import descending
+from .elimination import (symmetric_cov, ridged_inverse, pivoted_cholesky, range_basis, range_max_rank,
+                                         backward_eliminate)
 
 # %% auto #0
-__all__ = ['ORDERINGS', 'OrderContext', 'HeadOrderingError', 'Ordering', 'register_ordering', 'get_ordering', 'ridged_inverse',
-           'zca_scores', 'eig_range', 'partial_scores', 'backward_eliminate', 'greedy_order', 'output_order',
-           'forward_order', 'node_order']
+__all__ = ['ORDERINGS', 'OrderContext', 'HeadOrderingError', 'Ordering', 'register_ordering', 'get_ordering', 'zca_scores',
+           'eig_range', 'partial_scores', 'greedy_order', 'output_order', 'check_gram', 'forward_order', 'node_order']
 
 # %% ../nbs/02_ordering.ipynb #e75e06dc
 class OrderContext:
@@ -63,7 +64,7 @@ class Ordering:
 
     def __call__(self, cov:Tensor, ctx:OrderContext|None=None) -> Tensor:
         "`order` on the checked covariance, after checking that it returned a permutation."
-        S = _symmetric_cov(cov)
+        S = symmetric_cov(cov)
         o = self.order(S, OrderContext() if ctx is None else ctx)
         n = S.shape[0]
         o = torch.as_tensor(o)
@@ -107,70 +108,14 @@ def get_ordering(x) -> Ordering: # a registered name, or an `Ordering` object (r
     "The `Ordering` for a name or object; an unknown name raises `UnknownNameError` listing the registered ones."
     return ORDERINGS.resolve(x)
 
-# %% ../nbs/02_ordering.ipynb #54cd61b2
-def _symmetric_cov(cov:Tensor, # (n, n) covariance
-              ) -> Tensor:
-    "`cov` as a float64 (n, n) tensor, after checking that it is a finite square matrix."
-    if not isinstance(cov, Tensor): cov = torch.as_tensor(cov)
-    if cov.dim() != 2 or cov.shape[0] != cov.shape[1]:
-        raise ValueError(f"cov must be a square (n, n) matrix, got shape {tuple(cov.shape)}")
-    cov = cov.to(torch.float64)
-    if not torch.isfinite(cov).all():
-        raise ValueError("cov contains NaN or inf: check the statistics collection (e.g. enough samples, no overflow)")
-    return (cov + cov.T.contiguous()) / 2   # exact symmetry for eigh/Cholesky (one strided pass: slow at n = 4096)
-
-def ridged_inverse(S:Tensor, # (n, n) float64 PSD matrix
-                    ridge:float=1e-10, # relative ridge: multiplies mean(diag(S))
-                   ) -> tuple[Tensor, float]:
-    "Inverse of `S + r I` (r = ridge*mean(diag), grown 100x until Cholesky succeeds) and the absolute ridge `r`."
-    n = S.shape[0]
-    scale = float(S.diagonal().mean()) if n else 0.
-    if scale <= 0: scale = 1.   # all-zero covariance: any ridge gives P = I/r, the scores then tie
-    eye = torch.eye(n, dtype=S.dtype, device=S.device)
-    r = ridge * scale
-    for _ in range(12):
-        R, info = torch.linalg.cholesky_ex(S + r * eye)
-        if int(info) == 0: break
-        r *= 100   # rounding made S slightly indefinite: a larger ridge always succeeds eventually
-    else: raise ValueError("cov is not positive semidefinite (Cholesky failed even with a large ridge)")
-    P = torch.cholesky_inverse(R)
-    return (P + P.T) / 2, r
-
 # %% ../nbs/02_ordering.ipynb #ee8f5034
-def _pivoted_cholesky(S:Tensor, # (n, n) float64 PSD matrix
-                      tol:float, # stop once the trace of the residual S - G G^T is at most this
-                      max_rank:int, # or once this many columns are taken
-                      floor:float=0., # or once no residual variance exceeds this
-                     ) -> tuple[Tensor, Tensor, Tensor, Tensor]: # G (n, k), pivots (k,), their pivot values (k,), residual diagonal (n,)
-    "Pivoted Cholesky `S ~ G G^T`: each column pivots on the node of largest residual variance given the earlier pivots."
-    n, max_rank = S.shape[0], max(max_rank, 0)
-    res = S.diagonal().clone()   # diagonal of the residual S - G G^T
-    G = S.new_zeros(n, max_rank)
-    piv, val = torch.zeros(max_rank, dtype=torch.long, device=S.device), S.new_zeros(max_rank)
-    for k in range(max_rank):
-        if float(res.clamp_min(0).sum()) <= tol or float(res.max()) <= floor: return G[:, :k], piv[:k], val[:k], res
-        p = int(res.argmax())
-        piv[k], val[k] = p, res[p]
-        G[:, k] = (S[:, p] - G[:, :k] @ G[p, :k]) / res[p].sqrt()
-        res -= G[:, k]**2
-        res[p] = 0   # a pivot never wins again: while the loop runs some node has a residual > floor >= 0
-    return G, piv, val, res
-
-def _range_basis(S:Tensor, # (n, n) float64 PSD matrix
-                 tol:float, # stop once the trace of the residual S - G G^T is at most this
-                 max_rank:int, # give up (None) rather than take more columns
-                ) -> Tensor|None: # G (n, rank), or None
-    "`_pivoted_cholesky` until the residual's trace is at most `tol`, or None if that takes more than `max_rank` columns."
-    G, _, _, res = _pivoted_cholesky(S, tol, max_rank)
-    return G if float(res.clamp_min(0).sum()) <= tol else None
-
 def zca_scores(cov:Tensor, # (n, n) covariance of the nodes
                rtol:float=1e-10, # eigenvalues below rtol * max eigenvalue are raised to that floor
                max_rank:float|None=None, # use the range of S when its rank is at most this fraction of n (0: always a
                                          # full eigh; None: 1/4 from n = 256 on, where a full eigh stops being cheap)
               ) -> Tensor:
     "Unnormalised ZCA score `1/Z_ii^2` with `Z = S^-1/2` (float64, shape (n,)); null-space nodes score ~ the floor."
-    return _zca_scores(_symmetric_cov(cov), rtol, max_rank)
+    return _zca_scores(symmetric_cov(cov), rtol, max_rank)
 
 def eig_range(S:Tensor, rtol:float, max_rank:float|None) -> tuple[Tensor, Tensor, Tensor|None]:
     "Eigenpairs (w, V) of S: all of them, or Rayleigh-Ritz on a pivoted-Cholesky basis Q of its range (then also Q)."
@@ -178,7 +123,7 @@ def eig_range(S:Tensor, rtol:float, max_rank:float|None) -> tuple[Tensor, Tensor
     if max_rank is None: max_rank = 0.25 if n >= 256 else 0.0
     # the largest eigenvalue is at least the largest variance, so a residual of trace <= rtol * max S_ii / 4
     # has every eigenvalue below the floor: those directions all get the floor, whatever they are
-    G = _range_basis(S, 0.25 * rtol * float(S.diagonal().max()), int(max_rank * n)) if max_rank > 0 else None
+    G = range_basis(S, 0.25 * rtol * float(S.diagonal().max()), int(max_rank * n)) if max_rank > 0 else None
     if G is None:
         w, V = torch.linalg.eigh(S)
         return w, V, None
@@ -188,7 +133,7 @@ def eig_range(S:Tensor, rtol:float, max_rank:float|None) -> tuple[Tensor, Tensor
     return w, Q @ U, Q
 
 def _zca_scores(S:Tensor, rtol:float=1e-10, max_rank:float|None=None) -> Tensor:
-    "`zca_scores` of a covariance already checked by `_symmetric_cov`."
+    "`zca_scores` of a covariance already checked by `symmetric_cov`."
     n = S.shape[0]
     if n == 0: return S.new_zeros(0)
     if float(S.diagonal().max()) <= 0: return S.new_zeros(n)   # no variance anywhere: all scores tie
@@ -202,9 +147,7 @@ def _zca_scores(S:Tensor, rtol:float=1e-10, max_rank:float|None=None) -> Tensor:
     return zdiag.pow(-2)
 
 def _zca_order(S:Tensor, ctx:OrderContext) -> Tensor:
-    n, samples = S.shape[0], ctx.samples
-    # rank <= samples - 1: with more samples than n/4, skip the range path (its pivots would be wasted)
-    return descending(_zca_scores(S, max_rank=0 if samples is not None and samples - 1 > n // 4 else None))
+    return descending(_zca_scores(S, max_rank=range_max_rank(S.shape[0], ctx.samples)))
 
 register_ordering(Ordering("zca", "unnormalised ZCA", "k", subspace=True, fn=_zca_order))
 
@@ -213,7 +156,7 @@ def partial_scores(cov:Tensor, # (n, n) covariance of the nodes
                    ridge:float=1e-10, # relative ridge for the inverse (singular covariances)
                   ) -> Tensor:
     "Partial variance `1/[S^-1]_ii`: the variance of each node unexplained by all the others (float64, (n,))."
-    S = _symmetric_cov(cov)
+    S = symmetric_cov(cov)
     if S.shape[0] == 0: return S.new_zeros(0)
     if float(S.diagonal().max()) <= 0: return S.new_zeros(S.shape[0])
     P, _ = ridged_inverse(S, ridge)
@@ -230,96 +173,15 @@ def _variance_order(S:Tensor, ctx:OrderContext) -> Tensor: return descending(S.d
 register_ordering(Ordering("variance", "variance", "darkgoldenrod", fn=_variance_order))
 
 # %% ../nbs/02_ordering.ipynb #cae16f2f
-def backward_eliminate(cov:Tensor, # (n, n) covariance of the units' channels, each unit's b channels together
-                       consumer_gram:Tensor|None=None, # (n, n) consumer Gram sum W^T W; None: the cost is the partial variance
-                       b:int=1, # channels per unit (1: nodes; head_dim: attention heads, `02b_blocks`)
-                       ridge:float=1e-10, # relative ridge for the inverse (singular covariances)
-                       rtol:float=1e-6, # a unit with partial variance <= rtol * its variance (+ ridge) counts as dependent
-                       delay:int=64, # downdates kept as low-rank factors before they are applied to the matrices at once
-                      ) -> Tensor: # (n // b,) unit order, most important first
-    "Repeatedly move the unit of least removal cost among the rest to the end, by rank-b downdates of P = S_KK^-1 (delayed, blocked)."
-    S = _symmetric_cov(cov)
-    n, H, dev, dt = S.shape[0], consumer_gram, S.device, S.dtype
-    h = n // b
-    order = torch.empty(h, dtype=torch.long, device=dev)
-    if h == 0 or float(S.diagonal().max()) <= 0: return order if h == 0 else torch.arange(h, device=dev)
-    P, r = ridged_inverse(S, ridge)
-    chans = lambda units: (units[:, None] * b + torch.arange(b, device=dev)).reshape(-1)
-    full = H is None or n < 2 or int(torch.linalg.cholesky_ex(H)[1]) == 0   # a Gram that Cholesky factors has full rank
-    G = None if full else _range_basis(H, 1e-13 * float(H.diagonal().sum()), n // 2)   # H = G G^T: keep Z = T G, not M
-    def second(P, keep):   # M = P H_KK P = T H T^T, T = P S_{K,:}; on K itself P S_KK = I - r P exactly (no cancellation)
-        T = P @ S[keep] if len(keep) < n else P.new_zeros(n, n)   # all units kept: T is I - r P, no product needed
-        T[:, keep] = torch.eye(len(keep), dtype=dt, device=dev) - r * P
-        return T @ G if G is not None else T @ H @ T.T
-    def blocks(X, factor=False):   # the (k, b, b) diagonal blocks of a square X, or of X X^T for a factor X
-        if factor: Xb = X.reshape(-1, b, X.shape[1]); return Xb @ Xb.mT
-        k = X.shape[0] // b
-        return X.diagonal().reshape(k, 1, 1).clone() if b == 1 else X.reshape(k, b, k, b).diagonal(dim1=0, dim2=2).permute(2, 0, 1).clone()
-    w = {}   # the working set: P = P0 - U^T V, M = M0 + A^T C (or Z), on slots idx; dead slots stay until compacted
-    def start(P0, X0, idx):
-        k, many = P0.shape[0], X0 is not None and G is None
-        w.update(P0=P0, X0=X0, idx=idx, alive=torch.ones(len(idx), dtype=torch.bool, device=dev), Pd=blocks(P0),
-                 Md=None if X0 is None else blocks(X0, G is not None), t=0, U=P0.new_empty(delay * b, k), V=P0.new_empty(delay * b, k),
-                 A=P0.new_empty(2 * delay * b, k) if many else None, C=P0.new_empty(2 * delay * b, k) if many else None)
-    def flush():   # apply the delayed downdates to the live slots (one matrix product each) and drop the dead ones
-        live = w["alive"].nonzero().flatten(); ch, t = chans(live), w["t"] * b
-        P0, X0 = w["P0"][ch][:, ch], w["X0"]
-        if t: P0.addmm_(w["U"][:t][:, ch].T, w["V"][:t][:, ch], alpha=-1)
-        if X0 is not None: X0 = X0[ch] if G is not None else X0[ch][:, ch]
-        if X0 is not None and G is None and t: X0.addmm_(w["A"][:2 * t][:, ch].T, w["C"][:2 * t][:, ch])
-        start(P0, X0, w["idx"][live])
-    start(P, None if H is None else second(P, torch.arange(n, device=dev)), torch.arange(h, device=dev))
-    var = S.diagonal().reshape(h, b).sum(1)
-    inf, eye, dirty = torch.tensor(float("inf"), dtype=dt, device=dev), torch.eye(b, dtype=dt, device=dev), False   # dirty: P
-    # went through a downdate by a (numerically) dependent unit
-    def inv_blocks():   # (P_BB)^-1 per slot, and its trace: B's variance given all the others
-        Pi = 1 / w["Pd"] if b == 1 else torch.linalg.inv(w["Pd"])
-        return Pi, Pi.diagonal(dim1=1, dim2=2).sum(1)
-    for m in range(h, 0, -1):                 # m units remain
-        if w["t"] >= delay or len(w["idx"]) - m > len(w["idx"]) // 8: flush()
-        Pi, cv = inv_blocks()
-        if dirty and bool(((cv > rtol * var[w["idx"]] + 4 * b * r) | ~w["alive"]).all()):
-            # the dependent units are gone; dividing by their ~1/r pivots cost ~eps/r of accuracy: re-invert once
-            live = w["alive"].nonzero().flatten(); keep = chans(w["idx"][live])
-            P = ridged_inverse(S[keep][:, keep], ridge)[0]
-            start(P, None if H is None else second(P, keep), w["idx"][live]); dirty = False
-            Pi, cv = inv_blocks()
-        idx, alive, Pd, Md, t = w["idx"], w["alive"], w["Pd"], w["Md"], w["t"] * b
-        low = torch.where(alive, cv if Md is None else (Pi * Md).sum((1, 2)), inf)   # partial variance, or tr(P_BB^-1 (PHP)_BB)
-        j = int(torch.where(low == low.min(), idx, -1).argmax())   # ties: the highest original index goes last
-        if float(cv[j]) <= rtol * float(var[idx[j]]) + 4 * b * r: dirty = True
-        order[m - 1] = idx[j]
-        B, nb_ = slice(j * b, (j + 1) * b), len(idx)
-        p = w["P0"][B].T.clone()              # P[:, B]: P0's rows (P0 is symmetric) less the delayed downdates
-        if t: p.addmm_(w["U"][:t].T, w["V"][:t][:, B], alpha=-1)
-        Q = p @ Pi[j]                         # P_:B P_BB^-1
-        X0 = w["X0"]
-        if X0 is not None:
-            if G is not None:   # Z <- Z - Q Z_B, and q = M[:, B] = Z Z_B^T
-                zB = X0[B].clone(); q = X0 @ zB.T; mbb = q[B].clone(); X0.addmm_(Q, zB, alpha=-1)
-            else:               # M <- M - Q q^T - q Q^T + Q M_BB Q^T, delayed as two rank-b terms
-                q = X0[B].T.clone()
-                if t: q.addmm_(w["A"][:2 * t].T, w["C"][:2 * t][:, B])
-                mbb = q[B].clone()
-                w["A"][2 * t:2 * t + b], w["A"][2 * t + b:2 * t + 2 * b] = (Q @ mbb - q).T, -Q.T
-                w["C"][2 * t:2 * t + b], w["C"][2 * t + b:2 * t + 2 * b] = Q.T, q.T
-            Qb, qb = Q.reshape(nb_, b, b), q.reshape(nb_, b, b)
-            Md += (Qb @ mbb - qb) @ Qb.mT - Qb @ qb.mT   # the diagonal blocks, now
-            Md[j] = 0
-        w["U"][t:t + b], w["V"][t:t + b], w["t"] = Q.T, p.T, w["t"] + 1
-        Pd -= Q.reshape(nb_, b, b) @ p.reshape(nb_, b, b).mT
-        Pd[j] = eye                           # a dead slot: inert until the next flush drops it
-        alive[j] = False
-    return order
-
 def greedy_order(cov:Tensor, # (n, n) covariance of the nodes
                  ridge:float=1e-10, # relative ridge for the inverse (singular covariances)
                  rtol:float=1e-6, # a node with partial variance <= rtol*S_ii (+ ridge) counts as dependent
+                 max_rank:float|None=None, # `backward_eliminate`'s range phase (0: never; None: from n = 256 on)
                 ) -> Tensor:
     "Backward elimination: repeatedly move the node with the smallest partial variance among the rest to the end."
-    return backward_eliminate(cov, None, 1, ridge, rtol)
+    return backward_eliminate(cov, None, 1, ridge, rtol, max_rank=max_rank)
 
-def _greedy_order(S:Tensor, ctx:OrderContext) -> Tensor: return greedy_order(S)
+def _greedy_order(S:Tensor, ctx:OrderContext) -> Tensor: return greedy_order(S, max_rank=range_max_rank(S.shape[0], ctx.samples))
 
 register_ordering(Ordering("greedy", "greedy backward elimination", "C6", subspace=True, fn=_greedy_order))
 
@@ -351,23 +213,29 @@ def output_order(cov:Tensor, # (n, n) covariance of the nodes
                  ridge:float=1e-10, # relative ridge for the inverse (singular covariances)
                  rtol:float=1e-6, # a node with partial variance <= rtol*S_ii (+ ridge) counts as dependent
                  b:int=1, # channels per unit: 1 for nodes, head_dim for attention heads (`02b_blocks`)
+                 max_rank:float|None=None, # `backward_eliminate`'s range phase (0: never; None: from n = 256 on)
                 ) -> Tensor:
     "Backward elimination by output error: repeatedly move the unit whose removal (after the refit) raises the consumers' error least to the end."
-    S = _symmetric_cov(cov)
-    n = S.shape[0]
-    H = torch.as_tensor(consumer_gram)
+    S = symmetric_cov(cov)
+    return backward_eliminate(S, check_gram(consumer_gram, S), b, ridge, rtol, max_rank=max_rank)
+
+def check_gram(consumer_gram:Tensor, # (n, n) consumer Gram
+               S:Tensor, # the (n, n) float64 covariance it goes with
+              ) -> Tensor: # float64 on S's device, exactly symmetric
+    "The consumer Gram as `backward_eliminate` takes it, after checking its shape and that it is finite."
+    n, H = S.shape[0], torch.as_tensor(consumer_gram)
     if H.shape != (n, n):
         raise ValueError(f"consumer_gram must be ({n}, {n}), one row and column per node, got {tuple(H.shape)}: "
                          "pass M.T @ M for M = consumer_matrix(consumer, channels), summed over the consumers")
     H = H.detach().to(S)
     if not torch.isfinite(H).all(): raise ValueError("consumer_gram contains NaN or inf: check the consumer weights")
-    return backward_eliminate(S, (H + H.T) / 2, b, ridge, rtol)
+    return (H + H.T) / 2
 
-def _output_order(S:Tensor, ctx:OrderContext) -> Tensor:
+def _output_order(S:Tensor, ctx:OrderContext) -> Tensor:   # S checked by `Ordering.__call__`: straight to the elimination
     if ctx.consumer_gram is None:
         raise ValueError("ordering 'output' needs the consumers' weight Gram: node_order(cov, 'output', "
                          "consumer_gram=M.T @ M) with M = consumer_matrix(consumer, channels), summed over consumers")
-    return output_order(S, ctx.consumer_gram)
+    return backward_eliminate(S, check_gram(ctx.consumer_gram, S), max_rank=range_max_rank(S.shape[0], ctx.samples))
 
 register_ordering(Ordering("output", "output-error backward elimination", "#e6007e", subspace=True, fn=_output_order))
 
@@ -376,10 +244,10 @@ def forward_order(cov:Tensor, # (n, n) covariance of the nodes
                   rtol:float=1e-12, # once no residual variance exceeds rtol * max S_ii, the rest follow in index order
                  ) -> Tensor:
     "Forward selection: the node of largest variance first, then repeatedly the node of largest residual variance given those before it."
-    S = _symmetric_cov(cov)
+    S = symmetric_cov(cov)
     n = S.shape[0]
     if n == 0: return torch.empty(0, dtype=torch.long, device=S.device)
-    _, piv, _, _ = _pivoted_cholesky(S, -1., n, rtol * float(S.diagonal().max().clamp_min(0)))
+    _, piv, _, _ = pivoted_cholesky(S, -1., n, rtol * float(S.diagonal().max().clamp_min(0)))
     rest = torch.ones(n, dtype=torch.bool, device=S.device)
     rest[piv] = False
     return torch.cat([piv, rest.nonzero().flatten()])
