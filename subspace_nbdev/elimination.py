@@ -68,10 +68,10 @@ def range_basis(S:Tensor, # (n, n) float64 PSD matrix
     return G if float(res.clamp_min(0).sum()) <= tol else None
 
 def range_max_rank(n:int, # units (or channels) of the covariance
-                   samples:int|None, # samples behind it, if known
-                  ) -> float|None: # `max_rank` for `zca_scores` and `backward_eliminate`
-    "0 (skip the range path) when the samples already rule out a rank of n/4 or less (rank <= samples - 1); else None (try it)."
-    return 0 if samples is not None and samples - 1 > n // 4 else None
+                   samples:int|None=None, # samples behind it, if known
+                  ) -> float: # `max_rank` of the range paths (`zca_scores`, `backward_eliminate`, `held_out_variances`)
+    "1/4: try the range path up to rank n/4; 0 (skip it) below n = 256, where the dense path takes milliseconds, or when the samples rule out such a rank (rank <= samples - 1)."
+    return 0. if n < 256 or (samples is not None and samples - 1 > n // 4) else 0.25
 
 
 # %% ../nbs/02a_elimination.ipynb #8c0d9684
@@ -154,7 +154,7 @@ def backward_eliminate(cov:Tensor, # (n, n) covariance of the units' channels, e
     if h == 0 or float(S.diagonal().max()) <= 0: return order if h == 0 else torch.arange(h, device=dev)
     chans = lambda units: (units[:, None] * b + torch.arange(b, device=dev)).reshape(-1)
     var, kept = S.diagonal().reshape(h, b).sum(1), torch.arange(h, device=dev)
-    if max_rank is None: max_rank = 0.25 if n >= 256 else 0.
+    if max_rank is None: max_rank = range_max_rank(n)
     r = ridge * float(S.diagonal().mean())
     F, _, _, res = pivoted_cholesky(S, 0., int(max_rank * n), r)
     if int(max_rank * n) > 0 and float(res.max()) <= r:   # rank <= max_rank * n: the exactly explained units go first

@@ -30,8 +30,8 @@ def held_out_variances(fit_cov:Tensor, # (n, n) covariance of the fit split, uni
     zero = (d_fit == 0).nonzero().flatten()
     L[:, zero] = 0; L[zero, zero] = 1                # regress on the basis only (why: above); in place, L is ours
     # few held-out samples: S_h = G G^T of rank r <= n/4 to rounding, and one solve with r columns replaces L^-1 S_h L^-T
-    low = n >= 256 and range_max_rank(n, held_samples) is None
-    G = range_basis(Sh, 1e-13 * float(Sh.diagonal().clamp_min(0).sum()), n // 4) if low else None
+    frac = range_max_rank(n, held_samples)
+    G = range_basis(Sh, 1e-13 * float(Sh.diagonal().clamp_min(0).sum()), int(frac * n)) if frac > 0 else None
     if G is not None:
         V = torch.linalg.solve_triangular(L, G, upper=False, unitriangular=True).reshape(n // b, b, -1)
         C = V @ V.mT                                 # held-out covariance of each unit's coordinates, (h, b, b)

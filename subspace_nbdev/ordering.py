@@ -120,7 +120,7 @@ def zca_scores(cov:Tensor, # (n, n) covariance of the nodes
 def eig_range(S:Tensor, rtol:float, max_rank:float|None) -> tuple[Tensor, Tensor, Tensor|None]:
     "Eigenpairs (w, V) of S: all of them, or Rayleigh-Ritz on a pivoted-Cholesky basis Q of its range (then also Q)."
     n = S.shape[0]
-    if max_rank is None: max_rank = 0.25 if n >= 256 else 0.0
+    if max_rank is None: max_rank = range_max_rank(n)
     # the largest eigenvalue is at least the largest variance, so a residual of trace <= rtol * max S_ii / 4
     # has every eigenvalue below the floor: those directions all get the floor, whatever they are
     G = range_basis(S, 0.25 * rtol * float(S.diagonal().max()), int(max_rank * n)) if max_rank > 0 else None
