@@ -10,6 +10,7 @@ import torch
 from torch import Tensor, nn
 from .layouts import get_layout
 from .checks import check_damping
+from .utils import symmetrised, all_finite
 
 # %% auto #0
 __all__ = ['KINDS', 'removed_nodes', 'least_squares_map', 'consumer_nodes', 'consumer_matrix', 'compensate_', 'predicted_error',
@@ -50,9 +51,9 @@ def _check_cov_mean(cov, mean) -> tuple[Tensor, Tensor]:
     S = cov.to(torch.float64)
     mu = torch.as_tensor(mean).to(device=S.device, dtype=torch.float64)
     if mu.shape != (S.shape[0],): raise ValueError(f"mean must have shape ({S.shape[0]},) to match cov, got {tuple(mu.shape)}")
-    if not (torch.isfinite(S).all() and torch.isfinite(mu).all()):
+    if not (all_finite(S) and all_finite(mu)):
         raise ValueError("cov or mean contains NaN or inf: recollect the statistics")
-    return (S + S.T) / 2, mu
+    return symmetrised(S), mu
 
 def _solve_psd(S:Tensor, # (k, k) PSD
                B:Tensor, # (r, k) right-hand sides as rows

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import torch
 from torch import Tensor
+from .utils import symmetrised, all_finite, submatrix
 
 # %% auto #0
 __all__ = ['symmetric_cov', 'ridged_inverse', 'pivoted_cholesky', 'range_basis', 'range_max_rank', 'backward_eliminate']
@@ -18,9 +19,9 @@ def symmetric_cov(cov:Tensor, # (n, n) covariance
     if cov.dim() != 2 or cov.shape[0] != cov.shape[1]:
         raise ValueError(f"cov must be a square (n, n) matrix, got shape {tuple(cov.shape)}")
     cov = cov.to(torch.float64)
-    if not torch.isfinite(cov).all():
+    if not all_finite(cov):
         raise ValueError("cov contains NaN or inf: check the statistics collection (e.g. enough samples, no overflow)")
-    return (cov + cov.T.contiguous()) / 2   # exact symmetry for eigh/Cholesky (one strided pass: slow at n = 4096)
+    return symmetrised(cov)   # exact symmetry for eigh/Cholesky
 
 def ridged_inverse(S:Tensor, # (n, n) float64 PSD matrix
                     ridge:float=1e-10, # relative ridge: multiplies mean(diag(S))
@@ -37,7 +38,7 @@ def ridged_inverse(S:Tensor, # (n, n) float64 PSD matrix
         r *= 100   # rounding made S slightly indefinite: a larger ridge always succeeds eventually
     else: raise ValueError("cov is not positive semidefinite (Cholesky failed even with a large ridge)")
     P = torch.cholesky_inverse(R)
-    return (P + P.T) / 2, r
+    return symmetrised(P), r
 
 # %% ../nbs/02a_elimination.ipynb #812a26b3
 def pivoted_cholesky(S:Tensor, # (n, n) float64 PSD matrix
@@ -76,7 +77,7 @@ def range_max_rank(n:int, # units (or channels) of the covariance
 
 # %% ../nbs/02a_elimination.ipynb #8c0d9684
 def _eliminate_in_range(S:Tensor, # (n, n) covariance, checked
-                        H:Tensor|None, # (n, n) consumer Gram, or None (the cost is the partial variance)
+                        Q:Tensor|None, # (R, R) F^T H F for the consumer Gram H, or None (the cost is the partial variance)
                         b:int, # channels per unit
                         r:float, # absolute ridge
                         F:Tensor, # (n, R): S ~ F F^T
@@ -87,7 +88,6 @@ def _eliminate_in_range(S:Tensor, # (n, n) covariance, checked
     "Backward elimination in the range of S while the cheapest unit is explained by the others: R x R algebra, no 1/r entries."
     R, dev, dt = F.shape[1], S.device, S.dtype
     Ft = F.T.contiguous()                                     # (R, n): unit i's channels are columns i*b .. i*b+b-1
-    Q = None if H is None else (Ft @ H) @ F                   # (R, R)
     eyeR, thr = torch.eye(R, dtype=dt, device=dev), (rtol * var + 4 * b * r).tolist()
     # per-unit (b, b) blocks, batched; at b = 1 plain numbers (k,), where the batched small products cost most of a step
     one = b == 1
@@ -102,7 +102,7 @@ def _eliminate_in_range(S:Tensor, # (n, n) covariance, checked
     def exact(units):   # F_K, A, D, M from scratch on the live units, all alive
         FK = Ft[:, (units[:, None] * b + torch.arange(b, device=dev)).reshape(-1)]
         A = torch.linalg.inv(r * eyeR + FK @ FK.T)
-        A = (A + A.T) / 2
+        A = symmetrised(A)
         U = A @ FK
         return FK, A, blocks(FK, U), None if Q is None else blocks(U, Q @ U), torch.ones(len(units), dtype=torch.bool, device=dev)
     idx, removed, inf = torch.arange(len(var), device=dev), [], torch.tensor(float("inf"), dtype=dt, device=dev)
@@ -145,10 +145,12 @@ def backward_eliminate(cov:Tensor, # (n, n) covariance of the units' channels, e
                        delay:int=64, # downdates kept as low-rank factors before they are applied to the matrices at once
                        max_rank:float|None=None, # the range phase when S has rank <= this fraction of n (0: never;
                                                  # None: tried from n = 256 on, up to n / 4)
+                       consumer_factor:Tensor|None=None, # (k, n) M with H = M^T M, instead of `consumer_gram` (H is never formed)
                       ) -> Tensor: # (n // b,) unit order, most important first
     "Repeatedly move the unit of least removal cost among the rest to the end, by rank-b downdates of P = S_KK^-1 (delayed, blocked)."
     S = symmetric_cov(cov)
     n, H, dev, dt = S.shape[0], consumer_gram, S.device, S.dtype
+    Mf = None if consumer_factor is None else consumer_factor.to(S)   # H = Mf^T Mf
     h = n // b
     order = torch.empty(h, dtype=torch.long, device=dev)
     if h == 0 or float(S.diagonal().max()) <= 0: return order if h == 0 else torch.arange(h, device=dev)
@@ -158,34 +160,51 @@ def backward_eliminate(cov:Tensor, # (n, n) covariance of the units' channels, e
     r = ridge * float(S.diagonal().mean())
     F, _, _, res = pivoted_cholesky(S, 0., int(max_rank * n), r)
     if int(max_rank * n) > 0 and float(res.max()) <= r:   # rank <= max_rank * n: the exactly explained units go first
-        removed, kept = _eliminate_in_range(S, H, b, r, F, rtol, var, delay)
+        Q = None if H is None and Mf is None else (F.T @ H) @ F if Mf is None else (Mf @ F).T @ (Mf @ F)
+        removed, kept = _eliminate_in_range(S, Q, b, r, F, rtol, var, delay)
         order[len(kept):] = removed.flip(0)
-    P, rP = ridged_inverse(S[chans(kept)][:, chans(kept)] if len(kept) < h else S, ridge)   # as after a re-inversion (below)
+    P, rP = ridged_inverse(submatrix(S, chans(kept)) if len(kept) < h else S, ridge)   # as after a re-inversion (below)
     if len(kept) == h: r = rP
-    full = len(kept) < h or H is None or n < 2 or int(torch.linalg.cholesky_ex(H)[1]) == 0   # a Gram that Cholesky factors has full rank
-    G = None if full else range_basis(H, 1e-13 * float(H.diagonal().sum()), n // 2)   # H = G G^T: keep Z = T G, not M
+    if Mf is not None: G = Mf.T   # H = G G^T, never formed: M = Z Z^T with Z = T G
+    else:
+        full = len(kept) < h or H is None or n < 2 or int(torch.linalg.cholesky_ex(H)[1]) == 0   # a Gram that Cholesky factors has full rank
+        G = None if full else range_basis(H, 1e-13 * float(H.diagonal().sum()), n // 2)   # H = G G^T
+    lowrank = G is not None and G.shape[1] <= len(kept) * b // 2   # the loop keeps Z (m x k), not M (m x m)
     def second(P, keep, rP):   # M = P H_KK P = T H T^T, T = P S_{K,:}; on K itself P S_KK = I - rP P exactly, rP P's ridge
-        T = P @ S[keep] if len(keep) < n else P.new_zeros(n, n)   # all units kept: T is I - rP P, no product needed
-        T[:, keep] = torch.eye(len(keep), dtype=dt, device=dev) - rP * P
-        return T @ G if G is not None else T @ H @ T.T
+        if len(keep) == n: T = P * -rP; T.diagonal().add_(1)   # all units kept: T is I - rP P, no product needed
+        else: T = P @ S[keep]; T[:, keep] = torch.eye(len(keep), dtype=dt, device=dev) - rP * P
+        if G is None: return T @ H @ T.T
+        Z = T @ G
+        return Z if lowrank else Z @ Z.T
     def blocks(X, factor=False):   # the (k, b, b) diagonal blocks of a square X, or of X X^T for a factor X
+        if factor and b == 1: return X.square().sum(1).reshape(-1, 1, 1)
         if factor: Xb = X.reshape(-1, b, X.shape[1]); return Xb @ Xb.mT
         k = X.shape[0] // b
         return X.diagonal().reshape(k, 1, 1).clone() if b == 1 else X.reshape(k, b, k, b).diagonal(dim1=0, dim2=2).permute(2, 0, 1).clone()
     w = {}   # the working set: P = P0 - U^T V, M = M0 + A^T C (or Z), on slots idx; dead slots stay until compacted
     def start(P0, X0, idx):
-        k, many = P0.shape[0], X0 is not None and G is None
+        k, many = P0.shape[0], X0 is not None and not lowrank
         w.update(P0=P0, X0=X0, idx=idx, alive=torch.ones(len(idx), dtype=torch.bool, device=dev), Pd=blocks(P0),
-                 Md=None if X0 is None else blocks(X0, G is not None), t=0, U=P0.new_empty(delay * b, k), V=P0.new_empty(delay * b, k),
-                 A=P0.new_empty(2 * delay * b, k) if many else None, C=P0.new_empty(2 * delay * b, k) if many else None)
-    def flush():   # apply the delayed downdates to the live slots (one matrix product each) and drop the dead ones
-        live = w["alive"].nonzero().flatten(); ch, t = chans(live), w["t"] * b
-        P0, X0 = w["P0"][ch][:, ch], w["X0"]
-        if t: P0.addmm_(w["U"][:t][:, ch].T, w["V"][:t][:, ch], alpha=-1)
-        if X0 is not None: X0 = X0[ch] if G is not None else X0[ch][:, ch]
-        if X0 is not None and G is None and t: X0.addmm_(w["A"][:2 * t][:, ch].T, w["C"][:2 * t][:, ch])
-        start(P0, X0, w["idx"][live])
-    start(P, None if H is None else second(P, chans(kept), rP), kept)
+                 Md=None if X0 is None else blocks(X0, lowrank), t=0, U=P0.new_empty(delay * b, k), V=P0.new_empty(delay * b, k),
+                 A=P0.new_empty(2 * delay * b, k) if many else None, C=P0.new_empty(2 * delay * b, k) if many else None,
+                 Qz=P0.new_empty(delay * b, k) if lowrank and X0 is not None else None,
+                 Zs=P0.new_empty(delay * b, G.shape[1]) if lowrank and X0 is not None else None)
+    def flush():   # apply the delayed downdates in place (one matrix product each); drop the dead slots once they are 1/8
+        alive, t, P0, X0 = w["alive"], w["t"] * b, w["P0"], w["X0"]
+        if t:
+            P0.addmm_(w["U"][:t].T, w["V"][:t], alpha=-1)
+            if X0 is not None and lowrank: X0.addmm_(w["Qz"][:t].T, w["Zs"][:t], alpha=-1)
+            elif X0 is not None: X0.addmm_(w["A"][:2 * t].T, w["C"][:2 * t])
+        live = alive.nonzero().flatten()
+        if len(live) * 8 >= len(alive) * 7:   # few dead slots: keep them (masked), a gather would cost more than they do
+            start(P0, X0, w["idx"]); w["alive"] = alive
+            w["Pd"][~alive] = eye
+            if X0 is not None: w["Md"][~alive] = 0
+            return
+        ch = chans(live)
+        start(submatrix(P0, ch), None if X0 is None else X0.index_select(0, ch) if lowrank else submatrix(X0, ch), w["idx"][live])
+    weighed = H is not None or G is not None   # costs are consumer errors (M), else partial variances
+    start(P, second(P, chans(kept), rP) if weighed else None, kept)
     inf, eye, dirty = torch.tensor(float("inf"), dtype=dt, device=dev), torch.eye(b, dtype=dt, device=dev), False   # dirty: P
     # went through a downdate by a (numerically) dependent unit
     def inv_blocks():   # (P_BB)^-1 per slot, and its trace: B's variance given all the others
@@ -197,8 +216,8 @@ def backward_eliminate(cov:Tensor, # (n, n) covariance of the units' channels, e
         if dirty and bool(((cv > rtol * var[w["idx"]] + 4 * b * r) | ~w["alive"]).all()):
             # the dependent units are gone; dividing by their ~1/r pivots cost ~eps/r of accuracy: re-invert once
             live = w["alive"].nonzero().flatten(); keep = chans(w["idx"][live])
-            P, rP = ridged_inverse(S[keep][:, keep], ridge)
-            start(P, None if H is None else second(P, keep, rP), w["idx"][live]); dirty = False
+            P, rP = ridged_inverse(submatrix(S, keep), ridge)
+            start(P, second(P, keep, rP) if weighed else None, w["idx"][live]); dirty = False
             Pi, cv = inv_blocks()
         idx, alive, Pd, Md, t = w["idx"], w["alive"], w["Pd"], w["Md"], w["t"] * b
         low = torch.where(alive, cv if Md is None else (Pi * Md).sum((1, 2)), inf)   # partial variance, or tr(P_BB^-1 (PHP)_BB)
@@ -211,8 +230,13 @@ def backward_eliminate(cov:Tensor, # (n, n) covariance of the units' channels, e
         Q = p @ Pi[j]                         # P_:B P_BB^-1
         X0 = w["X0"]
         if X0 is not None:
-            if G is not None:   # Z <- Z - Q Z_B, and q = M[:, B] = Z Z_B^T
-                zB = X0[B].clone(); q = X0 @ zB.T; mbb = q[B].clone(); X0.addmm_(Q, zB, alpha=-1)
+            if lowrank:   # Z <- Z - Q Z_B, and q = M[:, B] = Z Z_B^T
+                zB = X0[B].clone()
+                if t: zB.addmm_(w["Qz"][:t][:, B].T, w["Zs"][:t], alpha=-1)
+                q = X0 @ zB.T
+                if t: q.addmm_(w["Qz"][:t].T, w["Zs"][:t] @ zB.T, alpha=-1)
+                mbb = q[B].clone()
+                w["Qz"][t:t + b], w["Zs"][t:t + b] = Q.T, zB
             else:               # M <- M - Q q^T - q Q^T + Q M_BB Q^T, delayed as two rank-b terms
                 q = X0[B].T.clone()
                 if t: q.addmm_(w["A"][:2 * t].T, w["C"][:2 * t][:, B])
@@ -220,10 +244,12 @@ def backward_eliminate(cov:Tensor, # (n, n) covariance of the units' channels, e
                 w["A"][2 * t:2 * t + b], w["A"][2 * t + b:2 * t + 2 * b] = (Q @ mbb - q).T, -Q.T
                 w["C"][2 * t:2 * t + b], w["C"][2 * t + b:2 * t + 2 * b] = Q.T, q.T
             Qb, qb = Q.reshape(nb_, b, b), q.reshape(nb_, b, b)
-            Md += (Qb @ mbb - qb) @ Qb.mT - Qb @ qb.mT   # the diagonal blocks, now
+            if b == 1: Md += (Qb * mbb - qb) * Qb - Qb * qb   # the same numbers without batched 1 x 1 products
+            else: Md += (Qb @ mbb - qb) @ Qb.mT - Qb @ qb.mT   # the diagonal blocks, now
             Md[j] = 0
         w["U"][t:t + b], w["V"][t:t + b], w["t"] = Q.T, p.T, w["t"] + 1
-        Pd -= Q.reshape(nb_, b, b) @ p.reshape(nb_, b, b).mT
+        if b == 1: Pd -= Q.reshape(nb_, 1, 1) * p.reshape(nb_, 1, 1)
+        else: Pd -= Q.reshape(nb_, b, b) @ p.reshape(nb_, b, b).mT
         Pd[j] = eye                           # a dead slot: inert until the next flush drops it
         alive[j] = False
     return order

@@ -18,10 +18,11 @@ from .layouts import get_layout
 from .surgery import ChannelGroup, blockwise_cov, round_robin
 from .blocks import block_order, block_ldl, head_channels
 from .heads import HeadGroup
+from .utils import submatrix
 
 # %% auto #0
-__all__ = ['DAMPING', 'DAMPINGS', 'Factors', 'column_norms', 'consumer_gram', 'held_split', 'factor_group', 'head_factors',
-           'comp_label', 'choose_compensation']
+__all__ = ['DAMPING', 'DAMPINGS', 'Factors', 'column_norms', 'consumer_gram', 'consumer_factor', 'held_split', 'factor_group',
+           'head_factors', 'comp_label', 'choose_compensation']
 
 # %% ../nbs/06d_factors.ipynb #59244ecd
 @dataclass
@@ -74,6 +75,14 @@ def consumer_gram(consumer:nn.Module, # a consumer some layout handles
         H += Wb.T @ Wb
     return H
 
+def consumer_factor(consumers:list, # (consumer, `channels`) pairs reading the same n nodes
+                    max_rows:int, # give up (None) above this many rows in all
+                   ) -> Tensor|None: # (k, n) float64, or None
+    "M = the consumers' `consumer_matrix`es stacked, so that the sum of their `consumer_gram`s is M^T M; None (M never formed) if it has more than `max_rows` rows."
+    shapes = [get_layout(m, ch).weight(m, ch).shape for m, ch in consumers]   # (out, n, taps) each
+    if sum(s[0] * s[2] for s in shapes) > max_rows: return None
+    return torch.cat([consumer_matrix(m, ch) for m, ch in consumers])
+
 # %% ../nbs/06d_factors.ipynb #117d2dc7
 def _explained_last(order:Tensor, d:Tensor, ordering:Ordering) -> Tensor|None:
     "`order` with the exactly explained units (d_i = 0) moved last, for a subspace ordering where one precedes a unit that is not; else None."
@@ -95,7 +104,7 @@ def _out_of_sample(sts:list, order:Tensor, d:Tensor, G:int=1, b:int=1) -> Tensor
     o, count = order.to(sts[0].cov.device), sum(h.count for _, h in splits)
     def pooled(covs):   # the consumers' mean covariance in `order`, one gather (n x n copies add up at n = 4096)
         covs = [blockwise_cov(c, G) if G > 1 else c for c in covs]
-        return (covs[0] if len(covs) == 1 else sum(covs) / len(covs))[o[:, None], o]
+        return submatrix(covs[0] if len(covs) == 1 else sum(covs) / len(covs), o)
     fit = pooled([f.cov for f, _ in splits])
     held = pooled([h.cov for _, h in splits])
     del splits   # the fit splits' sums and covariances: not needed any more
@@ -116,22 +125,23 @@ def factor_group(g:ChannelGroup, # a prunable channel group
     ctx = OrderContext(   # each item is computed only if the ordering reads it
         weight=lambda: torch.cat([model.get_submodule(p).weight.detach().flatten(1) for p in g.producers], 1),
         consumer_gram=lambda: sum(consumer_gram(model.get_submodule(c), g.channels[c]).to(cov.device) for c in g.consumers),
+        consumer_factor=lambda: consumer_factor([(model.get_submodule(c), g.channels[c]) for c in g.consumers], 2 * cov.shape[0]),
         samples=lambda: sum(stats[c].count for c in g.consumers), seed=seed, group=g, model=model)
     order = ordering(cov, ctx)
-    L, d = ldl(cov[order][:, order])
+    L, d = ldl(submatrix(cov, order))
     moved = _explained_last(order, d, ordering)
     if moved is not None:
         order, k = moved, int((d != 0).sum())
-        So = cov[order][:, order]
+        So = submatrix(cov, order)
         Lk, dk, rest = ldl_columns(So, k)   # the k leading columns are all that the error weights read
         if bool((rest == 0).all()): L, d = Lk, torch.cat([dk, rest])
         else: L, d = ldl(So)   # a later node keeps some variance given the first k (badly scaled S): factor it all
     if G > 1:   # every prefix of jG nodes: j of each block (keeps each node's d: it depends on its block only)
-        order = round_robin(order, G); L, d = ldl(cov[order][:, order])
+        order = round_robin(order, G); L, d = ldl(submatrix(cov, order))
     e, d_out = {}, _out_of_sample([stats[c] for c in g.consumers], order, d, G)
     for c, cov_c in zip(g.consumers, covs):
         same = torch.equal(cov_c, cov)
-        Lc, dc = (L, d) if same else ldl(cov_c[order][:, order])
+        Lc, dc = (L, d) if same else ldl(submatrix(cov_c, order))
         nz = (dc > 0).nonzero().flatten()   # columns with d_i = 0 never contribute in sample: skip them (VGG's fc: ~n - samples)
         ec = torch.zeros_like(dc)
         ec[nz] = _error_weights(model.get_submodule(c), g.channels[c], order, Lc[:, nz]).to(ec.device)
@@ -159,7 +169,7 @@ def head_factors(g:HeadGroup, # the head group
         o = moved
         d = block_ldl(S[head_channels(o, b)][:, head_channels(o, b)], b)[2]
     ch = head_channels(o, b)
-    L, delta = ldl(S[ch][:, ch])                              # channel LDL in the head-ordered channel order
+    L, delta = ldl(submatrix(S, ch))                          # channel LDL in the head-ordered channel order
     W = Wall.to(L.device)[:, ch]
     w = ((W @ L) ** 2).sum(0)                                 # ||(W L)[:, j]||^2
     u = (delta * w).reshape(-1, b).sum(1)                     # per unit: its channels' share of the output error

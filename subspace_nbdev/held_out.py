@@ -36,8 +36,10 @@ def held_out_variances(fit_cov:Tensor, # (n, n) covariance of the fit split, uni
         V = torch.linalg.solve_triangular(L, G, upper=False, unitriangular=True).reshape(n // b, b, -1)
         C = V @ V.mT                                 # held-out covariance of each unit's coordinates, (h, b, b)
     else:
-        W = torch.linalg.solve_triangular(L, torch.eye(n, dtype=L.dtype, device=L.device), upper=False, unitriangular=True).reshape(n // b, b, n)
-        C = (W @ Sh) @ W.mT
+        # L^-1 S_h L^-T by two triangular solves (2 n^3), not L^-1 itself and a product with it (3 n^3)
+        Y = torch.linalg.solve_triangular(L, Sh, upper=False, unitriangular=True)
+        Y = torch.linalg.solve_triangular(L, Y.mT, upper=False, unitriangular=True)   # S_h symmetric: (L^-1 S_h)^T = S_h L^-T
+        C = Y.reshape(n // b, b, n // b, b).diagonal(dim1=0, dim2=2).permute(2, 0, 1)   # its diagonal (b, b) blocks
     Lam = L.reshape(n // b, b, n // b, b).diagonal(dim1=0, dim2=2).permute(2, 0, 1)   # within-unit part of L
     d = ((Lam @ C) * Lam).sum((1, 2)).clamp_min(0)   # tr(Lam_i C_i Lam_i^T): unit i's residual given the earlier units
     d[d <= rtol * Sh.diagonal().reshape(-1, b).sum(1).clamp_min(0)] = 0

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 from .errors import SNPError
 from .registry import Registry, UnknownNameError, DuplicateNameError
-from .utils import descending
+from .utils import descending, symmetrised, all_finite
 from .elimination import (symmetric_cov, ridged_inverse, pivoted_cholesky, range_basis, range_max_rank,
                                          backward_eliminate)
 
@@ -24,19 +24,21 @@ class OrderContext:
     def __init__(self,
                  weight=None,        # producer weight (n, ...), one row per node, or a function returning it ("l1")
                  consumer_gram=None, # (n, n) consumer Gram sum W^T W, or a function returning it ("output")
+                 consumer_factor=None, # (k, n) M with consumer_gram = M^T M, or a function returning it or None ("output": cheaper for k < n/2)
                  samples=None,       # samples behind the covariance, or a function returning it (the "zca" shortcut)
                  seed:int=0,         # seed of random orderings
                  group=None,         # the pruner's `ChannelGroup` (None outside the pruner)
                  model=None,         # the model being pruned (None outside the pruner)
                 ):
         self.seed, self.group, self.model = int(seed), group, model
-        self._lazy = dict(weight=weight, consumer_gram=consumer_gram, samples=samples)
+        self._lazy = dict(weight=weight, consumer_gram=consumer_gram, consumer_factor=consumer_factor, samples=samples)
     def _get(self, key):
         v = self._lazy[key]
         if callable(v): v = self._lazy[key] = v()   # once: a consumer Gram can cost seconds
         return v
     weight = property(lambda self: self._get("weight"), doc="producer weight (n, ...), or None")
     consumer_gram = property(lambda self: self._get("consumer_gram"), doc="(n, n) consumer Gram sum W^T W, or None")
+    consumer_factor = property(lambda self: self._get("consumer_factor"), doc="(k, n) M with consumer_gram = M^T M, or None")
     samples = property(lambda self: self._get("samples"), doc="samples behind the covariance, or None")
 
 class HeadOrderingError(SNPError, ValueError):
@@ -219,23 +221,28 @@ def output_order(cov:Tensor, # (n, n) covariance of the nodes
     S = symmetric_cov(cov)
     return backward_eliminate(S, check_gram(consumer_gram, S), b, ridge, rtol, max_rank=max_rank)
 
-def check_gram(consumer_gram:Tensor, # (n, n) consumer Gram
+def check_gram(consumer_gram:Tensor, # (n, n) consumer Gram, or with `factor` a (k, n) M with Gram M^T M
                S:Tensor, # the (n, n) float64 covariance it goes with
-              ) -> Tensor: # float64 on S's device, exactly symmetric
-    "The consumer Gram as `backward_eliminate` takes it, after checking its shape and that it is finite."
+               factor:bool=False, # `consumer_gram` is the factor M
+              ) -> Tensor: # float64 on S's device, exactly symmetric (a Gram)
+    "The consumer Gram (or its factor) as `backward_eliminate` takes it, after checking its shape and that it is finite."
     n, H = S.shape[0], torch.as_tensor(consumer_gram)
-    if H.shape != (n, n):
-        raise ValueError(f"consumer_gram must be ({n}, {n}), one row and column per node, got {tuple(H.shape)}: "
-                         "pass M.T @ M for M = consumer_matrix(consumer, channels), summed over the consumers")
+    if (H.ndim != 2 or H.shape[1] != n) if factor else H.shape != (n, n):
+        raise ValueError(f"consumer_{'factor' if factor else 'gram'} must be {'(k, ' if factor else f'({n}, '}{n}), one column per node, "
+                         f"got {tuple(H.shape)}: pass M{'' if factor else '.T @ M'} for M = consumer_matrix(consumer, channels)"
+                         f"{', the consumers stacked' if factor else ', summed over the consumers'}")
     H = H.detach().to(S)
-    if not torch.isfinite(H).all(): raise ValueError("consumer_gram contains NaN or inf: check the consumer weights")
-    return (H + H.T) / 2
+    if not all_finite(H): raise ValueError(f"consumer_{'factor' if factor else 'gram'} contains NaN or inf: check the consumer weights")
+    return H if factor else symmetrised(H)
 
 def _output_order(S:Tensor, ctx:OrderContext) -> Tensor:   # S checked by `Ordering.__call__`: straight to the elimination
+    max_rank, M = range_max_rank(S.shape[0], ctx.samples), ctx.consumer_factor
+    if M is not None:   # a few consumer rows (a Linear narrower than its input): no n x n Gram is formed
+        return backward_eliminate(S, consumer_factor=check_gram(M, S, factor=True), max_rank=max_rank)
     if ctx.consumer_gram is None:
         raise ValueError("ordering 'output' needs the consumers' weight Gram: node_order(cov, 'output', "
                          "consumer_gram=M.T @ M) with M = consumer_matrix(consumer, channels), summed over consumers")
-    return backward_eliminate(S, check_gram(ctx.consumer_gram, S), max_rank=range_max_rank(S.shape[0], ctx.samples))
+    return backward_eliminate(S, check_gram(ctx.consumer_gram, S), max_rank=max_rank)
 
 register_ordering(Ordering("output", "output-error backward elimination", "#e6007e", subspace=True, fn=_output_order))
 

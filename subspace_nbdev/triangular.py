@@ -6,6 +6,7 @@
 from __future__ import annotations
 import torch
 from torch import Tensor
+from .utils import symmetrised, all_finite
 
 # %% auto #0
 __all__ = ['check_cov', 'ldl', 'ldl_columns', 'subspace', 'gram_schmidt']
@@ -22,19 +23,20 @@ def check_cov(cov, # (n, n) covariance: a tensor or anything `torch.as_tensor` t
         raise ValueError(f"cov must be a square 2-D (n, n) covariance matrix, got shape {tuple(cov.shape)}: "
                          "pass ChannelStats.cov (or torch.cov(X.T) of samples X with shape (samples, n))")
     S = cov.to(torch.float64)
-    if not torch.isfinite(S).all():
+    if not all_finite(S):
         raise ValueError(f"cov has {(~torch.isfinite(S)).sum().item()} NaN or inf entries: recollect the statistics "
                          "(ChannelStats accumulates in float64) and check that the model's activations are finite")
-    T = S.T.contiguous()  # one strided pass over S (slow at n = 4096), then contiguous ones
-    size = S.abs().max() if S.numel() else S.new_zeros(())
-    asym = (S - T).abs().max() if S.numel() else S.new_zeros(())
+    A = symmetrised(S)
+    lo, hi = torch.aminmax(S) if S.numel() else (S.new_zeros(()), S.new_zeros(()))
+    size = torch.maximum(-lo, hi)
+    asym = 2 * (S - A).abs_().max() if S.numel() else S.new_zeros(())   # S - A = (S - S^T) / 2
     if asym > _SYM_RTOL*size:
         raise ValueError(f"cov is not symmetric (max |S - S.T| = {asym.item():.3g}, {(asym/size).item():.1e} of max |S|): "
                          "pass a covariance matrix, or symmetrise a nearly symmetric one with (S + S.T) / 2")
     if (S.diagonal() < 0).any():
         raise ValueError("cov has negative variances on its diagonal: it is not a covariance matrix; "
                          "pass ChannelStats.cov or another positive semidefinite matrix")
-    return (S + T)/2
+    return A
 
 # %% ../nbs/01_triangular.ipynb #6920e87c
 def _ridged_cholesky(S:Tensor, # (k, k) float64 symmetric block
