@@ -6,7 +6,7 @@
 from __future__ import annotations
 import torch
 from torch import Tensor
-from .utils import symmetrised, all_finite, submatrix
+from .utils import symmetrised, all_finite, submatrix, add_ridge
 
 # %% auto #0
 __all__ = ['symmetric_cov', 'ridged_inverse', 'pivoted_cholesky', 'range_basis', 'range_max_rank', 'backward_eliminate']
@@ -30,10 +30,9 @@ def ridged_inverse(S:Tensor, # (n, n) float64 PSD matrix
     n = S.shape[0]
     scale = float(S.diagonal().mean()) if n else 0.
     if scale <= 0: scale = 1.   # all-zero covariance: any ridge gives P = I/r, the scores then tie
-    eye = torch.eye(n, dtype=S.dtype, device=S.device)
     r = ridge * scale
     for _ in range(12):
-        R, info = torch.linalg.cholesky_ex(S + r * eye)
+        R, info = torch.linalg.cholesky_ex(add_ridge(S, r))
         if int(info) == 0: break
         r *= 100   # rounding made S slightly indefinite: a larger ridge always succeeds eventually
     else: raise ValueError("cov is not positive semidefinite (Cholesky failed even with a large ridge)")
@@ -184,7 +183,7 @@ def backward_eliminate(cov:Tensor, # (n, n) covariance of the units' channels, e
     w = {}   # the working set: P = P0 - U^T V, M = M0 + A^T C (or Z), on slots idx; dead slots stay until compacted
     def start(P0, X0, idx):
         k, many = P0.shape[0], X0 is not None and not lowrank
-        w.update(P0=P0, X0=X0, idx=idx, alive=torch.ones(len(idx), dtype=torch.bool, device=dev), Pd=blocks(P0),
+        w.update(P0=P0, X0=X0, idx=idx, units=idx.tolist(), alive=torch.ones(len(idx), dtype=torch.bool, device=dev), Pd=blocks(P0),
                  Md=None if X0 is None else blocks(X0, lowrank), t=0, U=P0.new_empty(delay * b, k), V=P0.new_empty(delay * b, k),
                  A=P0.new_empty(2 * delay * b, k) if many else None, C=P0.new_empty(2 * delay * b, k) if many else None,
                  Qz=P0.new_empty(delay * b, k) if lowrank and X0 is not None else None,
@@ -207,23 +206,28 @@ def backward_eliminate(cov:Tensor, # (n, n) covariance of the units' channels, e
     start(P, second(P, chans(kept), rP) if weighed else None, kept)
     inf, eye, dirty = torch.tensor(float("inf"), dtype=dt, device=dev), torch.eye(b, dtype=dt, device=dev), False   # dirty: P
     # went through a downdate by a (numerically) dependent unit
+    thr = rtol * var + 4 * b * r                      # a unit's partial variance at most this: dependent
+    thrs = thr.tolist()
     def inv_blocks():   # (P_BB)^-1 per slot, and its trace: B's variance given all the others
-        Pi = 1 / w["Pd"] if b == 1 else torch.linalg.inv(w["Pd"])
+        if b == 1: Pi = 1 / w["Pd"]; return Pi, Pi.view(-1)
+        Pi = torch.linalg.inv(w["Pd"])
         return Pi, Pi.diagonal(dim1=1, dim2=2).sum(1)
     for m in range(len(kept), 0, -1):                 # m units remain
         if w["t"] >= delay or len(w["idx"]) - m > len(w["idx"]) // 8: flush()
         Pi, cv = inv_blocks()
-        if dirty and bool(((cv > rtol * var[w["idx"]] + 4 * b * r) | ~w["alive"]).all()):
+        if dirty and bool(((cv > thr[w["idx"]]) | ~w["alive"]).all()):
             # the dependent units are gone; dividing by their ~1/r pivots cost ~eps/r of accuracy: re-invert once
             live = w["alive"].nonzero().flatten(); keep = chans(w["idx"][live])
             P, rP = ridged_inverse(submatrix(S, keep), ridge)
             start(P, second(P, keep, rP) if weighed else None, w["idx"][live]); dirty = False
             Pi, cv = inv_blocks()
         idx, alive, Pd, Md, t = w["idx"], w["alive"], w["Pd"], w["Md"], w["t"] * b
-        low = torch.where(alive, cv if Md is None else (Pi * Md).sum((1, 2)), inf)   # partial variance, or tr(P_BB^-1 (PHP)_BB)
-        j = int(torch.where(low == low.min(), idx, -1).argmax())   # ties: the highest original index goes last
-        if float(cv[j]) <= rtol * float(var[idx[j]]) + 4 * b * r: dirty = True
-        order[m - 1] = idx[j]
+        low = torch.where(alive, cv if Md is None else (Pi * Md).view(-1) if b == 1 else (Pi * Md).sum((1, 2)), inf)   # partial
+        # variance, or tr(P_BB^-1 (PHP)_BB)
+        j = len(low) - 1 - int(low.flip(0).argmin())   # ties: the last slot, the highest original index (idx is increasing), goes last
+        u = w["units"][j]
+        if float(cv[j]) <= thrs[u]: dirty = True
+        order[m - 1] = u
         B, nb_ = slice(j * b, (j + 1) * b), len(idx)
         p = w["P0"][B].T.clone()              # P[:, B]: P0's rows (P0 is symmetric) less the delayed downdates
         if t: p.addmm_(w["U"][:t].T, w["V"][:t][:, B], alpha=-1)

@@ -84,7 +84,7 @@ class ChannelStats:
         for b in _blocks(x):
             b = b.to(torch.float64, copy=True).sub_(K)  # one float64 block at a time: bounded memory
             self._sum += b.sum((0, 2))
-            if len(b) == 1 and b.shape[2] >= self.n >= 256: _add_lower_gram_(self._gram, b[0]); lower = True   # 5/8 of the flops
+            if len(b) == 1 and self.n >= 256 and b.shape[2] >= 128: _add_lower_gram_(self._gram, b[0]); lower = True   # 5/8 of the flops
             elif len(b) == 1: self._gram.addmm_(b[0], b[0].T)  # in place: no n x n temporary
             else: self._gram += torch.bmm(b, b.mT).sum(0)
         if lower: _mirror_lower_(self._gram)   # once per batch: a pass over half of G, against 3/8 of each block's product

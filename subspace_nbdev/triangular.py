@@ -6,7 +6,7 @@
 from __future__ import annotations
 import torch
 from torch import Tensor
-from .utils import symmetrised, all_finite
+from .utils import symmetrised, all_finite, add_ridge
 
 # %% auto #0
 __all__ = ['check_cov', 'ldl', 'ldl_columns', 'subspace', 'gram_schmidt']
@@ -44,9 +44,8 @@ def _ridged_cholesky(S:Tensor, # (k, k) float64 symmetric block
                      scale:float, # mean variance of the whole covariance: sets the retry step and the give-up point
                     ) -> tuple[Tensor, float]:
     "Cholesky factor of `S + eps I` and the ridge that made it succeed."
-    eye = torch.eye(S.shape[0], dtype=S.dtype, device=S.device)
     while True:
-        R, info = torch.linalg.cholesky_ex(S + eps*eye)
+        R, info = torch.linalg.cholesky_ex(add_ridge(S, eps))
         if info.item() == 0 and torch.isfinite(R).all(): return R, eps
         eps = max(10*eps, 1e-12*scale)  # rounding made the matrix slightly indefinite: a larger ridge
         if eps > _MAX_RIDGE*scale:
