@@ -28,7 +28,9 @@ def held_out_variances(fit_cov:Tensor, # (n, n) covariance of the fit split, uni
     if Sh.shape != L.shape:
         raise ValueError(f"held_cov has shape {tuple(Sh.shape)}, fit_cov {tuple(L.shape)}: pass both splits' covariances of the same units")
     zero = (d_fit == 0).nonzero().flatten()
-    L[:, zero] = 0; L[zero, zero] = 1                # regress on the basis only (why: above); in place, L is ours
+    if len(zero):                                    # regress on the basis only (why: above); in place, L is ours
+        L.mul_((d_fit != 0).to(L.dtype))             # one contiguous pass (L[:, zero] = 0 scatters column by column)
+        L.diagonal()[zero] = 1
     # few held-out samples: S_h = G G^T of rank r <= n/4 to rounding, and one solve with r columns replaces L^-1 S_h L^-T
     frac = range_max_rank(n, held_samples)
     G = range_basis(Sh, 1e-13 * float(Sh.diagonal().clamp_min(0).sum()), int(frac * n)) if frac > 0 else None
