@@ -149,6 +149,7 @@ def backward_eliminate(cov:Tensor, # (n, n) covariance of the units' channels, e
     "Repeatedly move the unit of least removal cost among the rest to the end, by rank-b downdates of P = S_KK^-1 (delayed, blocked)."
     S = symmetric_cov(cov)
     n, H, dev, dt = S.shape[0], consumer_gram, S.device, S.dtype
+    if H is not None and consumer_factor is not None: raise ValueError("pass consumer_gram or consumer_factor, not both")
     Mf = None if consumer_factor is None else consumer_factor.to(S)   # H = Mf^T Mf
     h = n // b
     order = torch.empty(h, dtype=torch.long, device=dev)
@@ -222,8 +223,8 @@ def backward_eliminate(cov:Tensor, # (n, n) covariance of the units' channels, e
             start(P, second(P, keep, rP) if weighed else None, w["idx"][live]); dirty = False
             Pi, cv = inv_blocks()
         idx, alive, Pd, Md, t = w["idx"], w["alive"], w["Pd"], w["Md"], w["t"] * b
-        low = torch.where(alive, cv if Md is None else (Pi * Md).view(-1) if b == 1 else (Pi * Md).sum((1, 2)), inf)   # partial
-        # variance, or tr(P_BB^-1 (PHP)_BB)
+        cost = cv if Md is None else (Pi * Md).view(-1) if b == 1 else (Pi * Md).sum((1, 2))   # partial variance, or tr(P_BB^-1 (PHP)_BB)
+        low = torch.where(alive, cost, inf)
         j = len(low) - 1 - int(low.flip(0).argmin())   # ties: the last slot, the highest original index (idx is increasing), goes last
         u = w["units"][j]
         if float(cv[j]) <= thrs[u]: dirty = True
