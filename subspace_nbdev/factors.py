@@ -18,7 +18,7 @@ from .layouts import get_layout
 from .surgery import ChannelGroup, blockwise_cov, round_robin
 from .blocks import block_order, block_ldl, head_channels
 from .heads import HeadGroup
-from .utils import submatrix
+from .utils import submatrix, add_gram_, mirror_lower_
 
 # %% auto #0
 __all__ = ['DAMPING', 'DAMPINGS', 'Factors', 'column_norms', 'consumer_gram', 'consumer_factor', 'held_split', 'factor_group',
@@ -68,11 +68,12 @@ def consumer_gram(consumer:nn.Module, # a consumer some layout handles
     "H = M^T M for M = `consumer_matrix(consumer, channels)`, in blocks of output rows (never all of M at once)."
     n, taps = consumer_nodes(consumer, channels)
     W = get_layout(consumer, channels).weight(consumer, channels)
-    H = torch.zeros(n, n, dtype=torch.float64, device=W.device)
+    H, stale = torch.zeros(n, n, dtype=torch.float64, device=W.device), False
     step = max(1, 2**22 // (n * taps))   # float64 blocks of ~32 MB, as in `_error_weights`
     for o in range(0, W.shape[0], step):
         Wb = W[o:o + step].to(torch.float64).transpose(1, 2).reshape(-1, n)   # rows (out, tap) as in consumer_matrix
-        H += Wb.T @ Wb
+        stale |= add_gram_(H, Wb.T, mirror=False)   # H += Wb^T Wb (wide: 5/8 of the flops)
+    if stale: mirror_lower_(H)
     return H
 
 def consumer_factor(consumers:list, # (consumer, `channels`) pairs reading the same n nodes

@@ -12,7 +12,7 @@ from torch import nn, Tensor
 from tqdm.auto import tqdm
 from .layouts import layout_of, channel_first_view, channel_axis
 from .errors import SNPError
-from .utils import symmetrised, batch_items, first_items, batch_to, model_device, eval_mode
+from .utils import symmetrised, add_gram_, mirror_lower_, batch_items, first_items, batch_to, model_device, eval_mode
 
 # %% auto #0
 __all__ = ['BATCH_FORMS', 'EXAMPLE_FORMS', 'TOKEN_MASK', 'ChannelStats', 'consumer_view', 'consumer_samples', 'BatchError',
@@ -29,20 +29,6 @@ def _blocks(x:Tensor):
     per_item = x.shape[1] * x.shape[2]
     if per_item <= size: yield from x.split(max(1, size // per_item)); return
     for item in x.split(1): yield from item.split(max(1, size // x.shape[1]), 2)
-
-_PANELS = 4   # block rows of a wide Gram product: (k + 1) / 2k of its flops (5/8)
-
-def _panel_edges(n:int) -> list: return [n * i // _PANELS for i in range(_PANELS + 1)]
-
-def _add_lower_gram_(G:Tensor, X:Tensor):
-    "G += X X^T on the block rows' diagonal and left blocks only (the upper blocks are left for `_mirror_lower_`)."
-    e = _panel_edges(X.shape[0])
-    for i in range(_PANELS): G[e[i]:e[i + 1], :e[i + 1]].addmm_(X[e[i]:e[i + 1]], X[:e[i + 1]].T)
-
-def _mirror_lower_(G:Tensor):
-    "Copy the blocks below the diagonal blocks onto those above (after `_add_lower_gram_`): G exactly symmetric again."
-    e = _panel_edges(G.shape[0])
-    for i in range(1, _PANELS): G[:e[i], e[i]:e[i + 1]] = G[e[i]:e[i + 1], :e[i]].T
 
 class ChannelStats:
     "Streaming float64 count, mean and population covariance of an `n`-channel signal (shifted Gram sums)."
@@ -80,14 +66,13 @@ class ChannelStats:
         self.to(x.device)
         if self.count == 0:  # the mean of the first block's first item: within a few sigma of the mean, bounded memory
             self.shift = next(_blocks(x))[0].to(torch.float64).mean(1)
-        K, lower = self.shift[:, None], False
+        K, stale = self.shift[:, None], False
         for b in _blocks(x):
             b = b.to(torch.float64, copy=True).sub_(K)  # one float64 block at a time: bounded memory
             self._sum += b.sum((0, 2))
-            if len(b) == 1 and self.n >= 256 and b.shape[2] >= 128: _add_lower_gram_(self._gram, b[0]); lower = True   # 5/8 of the flops
-            elif len(b) == 1: self._gram.addmm_(b[0], b[0].T)  # in place: no n x n temporary
+            if len(b) == 1: stale |= add_gram_(self._gram, b[0], mirror=False)  # in place: no n x n temporary
             else: self._gram += torch.bmm(b, b.mT).sum(0)
-        if lower: _mirror_lower_(self._gram)   # once per batch: a pass over half of G, against 3/8 of each block's product
+        if stale: mirror_lower_(self._gram)   # once per batch: a pass over half of G, against 3/8 of each block's product
         self.count += count; self.items += items; self._cov = None
         return self
 

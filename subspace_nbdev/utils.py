@@ -10,7 +10,7 @@ from torch import nn, Tensor
 
 # %% auto #0
 __all__ = ['batch_items', 'take_items', 'first_items', 'batch_to', 'tensors_in', 'eval_mode', 'model_device', 'descending',
-           'symmetrised', 'all_finite', 'add_ridge', 'submatrix']
+           'symmetrised', 'all_finite', 'add_gram_', 'mirror_lower_', 'add_ridge', 'submatrix']
 
 # %% ../nbs/00_utils.ipynb #cfb55952
 def batch_items(args:tuple, kwargs:dict) -> int:
@@ -70,6 +70,27 @@ def symmetrised(X:Tensor, # (n, n) matrix
 def all_finite(X:Tensor) -> bool:
     "Whether every entry of X is finite: one sum, and the elementwise test only where the sum is not finite."
     return bool(torch.isfinite(X.sum())) or bool(torch.isfinite(X).all())
+
+_PANELS = 4   # block rows of a wide Gram product: (k + 1) / 2k of its flops (5/8)
+
+def _panel_edges(n:int) -> list: return [n * i // _PANELS for i in range(_PANELS + 1)]
+
+def add_gram_(G:Tensor, # (n, n) float64 Gram, updated in place
+              X:Tensor, # (n, m): m samples of n channels
+              mirror:bool=True, # False: leave the upper blocks stale for one `mirror_lower_` after several updates
+             ) -> bool: # whether the upper blocks await `mirror_lower_`
+    "G += X X^T; wide (n >= 256, m >= 128) by four block rows up to the diagonal, 5/8 of the flops, and the upper blocks copied from below."
+    n = X.shape[0]
+    if n < 256 or X.shape[1] < 128: G.addmm_(X, X.T); return False
+    e = _panel_edges(n)
+    for i in range(_PANELS): G[e[i]:e[i + 1], :e[i + 1]].addmm_(X[e[i]:e[i + 1]], X[:e[i + 1]].T)
+    if mirror: mirror_lower_(G)
+    return not mirror
+
+def mirror_lower_(G:Tensor):
+    "Copy the blocks below `add_gram_`'s diagonal blocks onto those above: G exactly symmetric again."
+    e = _panel_edges(G.shape[0])
+    for i in range(1, _PANELS): G[:e[i], e[i]:e[i + 1]] = G[e[i]:e[i + 1], :e[i]].T
 
 def add_ridge(S:Tensor, # (n, n) matrix
               r:float, # added to the diagonal
