@@ -8,7 +8,7 @@ import math
 from contextlib import contextmanager
 import torch
 from torch import nn, Tensor
-from .layouts import layout_of
+from .layouts import layout_of, output_layout
 from .graph import is_weighted
 from .hooks import call_on_examples
 from .groups import ChannelGroup
@@ -100,7 +100,7 @@ def _layer_shapes(model:nn.Module, example_inputs) -> _Rows:
 
 def _module_macs(m:nn.Module, positions:int, cin:int=None, cout:int=None) -> int:
     "MACs of a conv/linear module with `positions` output positions per channel, at widths `cin`/`cout`."
-    lay = layout_of(m)
+    lay = output_layout(m)   # a conv that pads in its own forward costs what its torch class costs
     if lay is not None: return lay.macs(m, positions, cin, cout)
     if isinstance(m, nn.modules.conv._ConvNd):   # no layout (grouped, transposed): counted, never pruned
         cin = m.in_channels if cin is None else cin; cout = m.out_channels if cout is None else cout
@@ -141,7 +141,7 @@ class WidthCost:
             if name not in out_of and name not in in_of:
                 if m in rows: self.macs_fixed += _module_macs(m, rows[m])
                 continue
-            lay = layout_of(m)   # the layer's own widths (a flattened consumer's cin counts its inputs, channels x taps)
+            lay = output_layout(m)   # the layer's own widths (a flattened consumer's cin counts its inputs, channels x taps)
             gi, taps = in_of.get(name, (None, 1))
             self.terms.append(dict(name=name, m=m, lay=lay, rows=rows.get(m, 0), gin=gi, taps=taps,
                                    cin=lay.get_in_channels(m), gout=out_of.get(name), cout=lay.get_out_channels(m),

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch_pruning import ops as tp_ops
 from torch_pruning.dependency.index_mapping import _SliceIndexMapping
-from .layouts import layout_of
+from .layouts import layout_of, output_layout
 from .graph import near_module, IgnoredLayersTypeError, ModelInputError
 
 # %% auto #0
@@ -103,7 +103,7 @@ def _is_gate(node) -> bool:
 def _member(g:ChannelGroup, node, names:dict) -> bool:
     "Record a channel-wise layer (one whose layout says `channelwise`, e.g. a depthwise conv) as a member of `g`."
     m = node.module
-    if node.type != tp_ops.OPTYPE.DEPTHWISE_CONV or m not in names or not getattr(layout_of(m), "channelwise", False): return False
+    if node.type != tp_ops.OPTYPE.DEPTHWISE_CONV or m not in names or not getattr(output_layout(m), "channelwise", False): return False
     if names[m] not in g.members: g.members.append(names[m])
     return True
 
@@ -154,7 +154,7 @@ def _classify(DG, tpgroup, names:dict, ignored:set, residual:bool) -> ChannelGro
             name = names[m]
             if DG.is_out_channel_pruning_fn(dep.handler):
                 g.producers.append(name)
-                if layout_of(m) is None: problems.append(f"unsupported producer {name} ({type(m).__name__}, groups={getattr(m, 'groups', 1)})")
+                if output_layout(m) is None: problems.append(f"unsupported producer {name} ({type(m).__name__}, groups={getattr(m, 'groups', 1)})")
             else:
                 g.consumers.append(name)
                 taps = len(idxs) // n

@@ -15,7 +15,7 @@ from .registry import Registry
 # %% auto #0
 __all__ = ['LAYOUTS', 'Layout', 'LayoutError', 'register_layout', 'layout_of', 'get_layout', 'weighted_types', 'custom_pruners',
            'channel_axis', 'keep_first_', 'LinearLayout', 'FlatLinearLayout', 'channel_first_view', 'ConvLayout',
-           'DepthwiseConvLayout', 'blocks_of', 'GroupedConvLayout']
+           'DepthwiseConvLayout', 'blocks_of', 'GroupedConvLayout', 'output_layout']
 
 # %% ../nbs/00a_layouts.ipynb #5e9bf086
 class Layout(BasePruningFunc):
@@ -303,3 +303,21 @@ class GroupedConvLayout(ConvLayout):
         else: keep_first_(m, "in", k // m.groups); m.in_channels = k
 
 register_layout(GroupedConvLayout())
+
+# %% ../nbs/00a_layouts.ipynb #60051ca9
+def _as_torch_class(m:nn.Module) -> nn.Module|None:
+    "`m` seen as the nearest `torch.nn` class among its bases, sharing its state (nothing copied); None if `m` is of a torch class or has none."
+    base = next((c for c in type(m).__mro__ if c.__module__.startswith("torch.nn.")), None)
+    if base is None or base is type(m): return None
+    view = base.__new__(base)
+    object.__setattr__(view, "__dict__", m.__dict__)   # the same parameters and attributes, read through the torch class
+    return view
+
+def output_layout(m:nn.Module, # a producer, or a channel-wise layer of a group
+                 ) -> Layout|None:
+    "The layout that cuts `m`'s output channels: `layout_of(m)`, else (a subclass that pads or strides in its own forward) its torch class's conv, depthwise or linear layout."
+    lay = layout_of(m)
+    if lay is not None: return lay
+    view = _as_torch_class(m)
+    lay = None if view is None else layout_of(view)
+    return None if hasattr(lay, "conv_groups") else lay   # grouped: equal cuts per block, in every role

@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy, functools, warnings
 import torch
 from torch import nn
-from .layouts import layout_of, keep_first_, channel_axis
+from .layouts import layout_of, output_layout, keep_first_, channel_axis
 from .graph import is_weighted
 from .hooks import call_on_examples
 from .utils import tensors_in
@@ -27,7 +27,7 @@ def _light_copy(model:nn.Module) -> nn.Module:
 # %% ../nbs/04c_probe.ipynb #3312c61e
 def _narrow_(m:nn.Module, kind:str, k:int, channels:int|None=None):
     "Keep the first k output channels or input features of a layer (its layout's way), or of a BatchNorm."
-    lay = layout_of(m, channels)
+    lay = layout_of(m, channels) or (output_layout(m) if channels is None else None)   # a producer or depthwise conv that pads itself
     if lay is None: keep_first_(m, kind, k)
     else: lay.narrow_(m, kind, k)
 
