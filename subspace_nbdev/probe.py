@@ -27,7 +27,7 @@ def _light_copy(model:nn.Module) -> nn.Module:
 # %% ../nbs/04c_probe.ipynb #3312c61e
 def _narrow_(m:nn.Module, kind:str, k:int, channels:int|None=None):
     "Keep the first k output channels or input features of a layer (its layout's way), or of a BatchNorm."
-    lay = layout_of(m, channels) or (output_layout(m) if channels is None else None)   # a producer or depthwise conv that pads itself
+    lay = output_layout(m) if channels is None else layout_of(m, channels)   # output_layout: also a conv that pads itself
     if lay is None: keep_first_(m, kind, k)
     else: lay.narrow_(m, kind, k)
 
