@@ -17,7 +17,8 @@ from .errors import SNPError
 __all__ = ['ALLOCATIONS', 'cumulative_variance', 'DictRecord', 'BudgetSearch', 'NeedsBudgetError', 'Allocation',
            'register_allocation', 'get_allocation', 'get_allocations', 'keep_counts', 'VarianceAllocation',
            'uniform_counts', 'UniformAllocation', 'cost_counts', 'fill_budget', 'CostAllocation',
-           'MissingErrorWeightsError', 'output_errors', 'ErrorAllocation', 'ErrorThresholdAllocation']
+           'MissingErrorWeightsError', 'output_errors', 'ErrorAllocation', 'ErrorThresholdAllocation',
+           'MissingSensitivityError', 'SensitivityAllocation']
 
 # %% ../nbs/03_allocation.ipynb #b998b90d
 def _check_d(d:Tensor, # (n,) subspace variances
@@ -98,6 +99,7 @@ class Allocation:
     param_label:str = "parameter" # the scalar's name in reports, e.g. "threshold tau"
     takes_threshold:bool = True   # prune(threshold=t) means counts(facts, t, ...) with t in [0, 1]; False: budgets only
     exact_at_one:bool = False     # threshold=1 keeps every direction of the data: prune checks the outputs are reproduced
+    measured:bool = False         # needs each group's measured network sensitivity (`f.sensitivity`, set by the pruner)
 
     def __post_init__(self): self.label = self.label or self.name
 
@@ -223,28 +225,39 @@ def cost_counts(ds:list[Tensor], # one d (n_l,) per group, in node order
                 costs:list[float], # cost c_l > 0 of one node of each group (e.g. its MACs)
                 lam:float, # price of variance: a node is worth keeping if its share p_i >= lam * c_l
                 min_keep:int=1, # every group keeps at least this many nodes (or all, if it has fewer)
+                weights:list[float]|None=None, # per group, a factor w_l >= 0 on its shares (None: 1, the shares alone)
                ) -> list[int]:
-    "Per group, the prefix up to the last node with d_i / sum(d) >= lam * cost (cost-aware allocation)."
+    "Per group, the prefix up to the last node with w_l d_i / sum(d) >= lam * cost (cost-aware allocation)."
     ds, costs, m = _groups(ds, "ds"), list(costs), _check_min_keep(min_keep)
     if len(ds) != len(costs): raise ValueError(f"need one cost per group: got {len(ds)} groups and {len(costs)} costs")
-    lam = float(lam)
+    lam, weights = float(lam), _check_weights(weights, len(ds))
     if not (math.isfinite(lam) and lam >= 0): raise ValueError(f"lam must be a finite number >= 0, got {lam}")
     out = []
-    for i, (d, c) in enumerate(zip(ds, costs)):
+    for i, (d, c, w) in enumerate(zip(ds, costs, weights)):
         d = _check_d(d, f"ds[{i}]")
         if d.numel() == 0: raise ValueError(f"ds[{i}] is empty: every group needs at least one node")
         c = float(c)
         if not (math.isfinite(c) and c > 0): raise ValueError(f"costs[{i}] must be a finite number > 0, got {c}")
         total = d.sum()
-        p = d / total if total > 0 else torch.zeros_like(d)
+        p = w * d / total if total > 0 else torch.zeros_like(d)
         hit = (p >= lam * c).nonzero()
         k = int(hit[-1]) + 1 if len(hit) else 0
         out.append(_clamp(k, d.numel(), m))
     return out
 
-def _shares_per_cost(ds:list, costs:list) -> list[Tensor]:
-    "p_i / c_l per group: each unit's share of its group's total, per unit of its cost."
-    return [(d / d.sum() if d.sum() > 0 else torch.zeros_like(d)) / float(c) for d, c in zip(ds, costs)]
+def _check_weights(weights, groups:int) -> list[float]:
+    "One finite factor >= 0 per group (None: all 1)."
+    if weights is None: return [1.0] * groups
+    w = [float(x) for x in weights]
+    if len(w) != groups: raise ValueError(f"need one weight per group: got {len(w)} weights for {groups} groups")
+    bad = [i for i, x in enumerate(w) if not (math.isfinite(x) and x >= 0)]
+    if bad: raise ValueError(f"weights[{bad[0]}] = {w[bad[0]]}: each group's weight must be a finite number >= 0")
+    return w
+
+def _shares_per_cost(ds:list, costs:list, weights:list|None=None) -> list[Tensor]:
+    "w_l p_i / c_l per group: each unit's share of its group's total, weighted by its group, per unit of its cost."
+    return [w * (d / d.sum() if d.sum() > 0 else torch.zeros_like(d)) / float(c)
+            for d, c, w in zip(ds, costs, _check_weights(weights, len(ds)))]
 
 def fill_budget(cost:Callable, # widths -> cost, monotone in every width
                 target:float, # the largest allowed cost
@@ -265,17 +278,20 @@ def fill_budget(cost:Callable, # widths -> cost, monotone in every width
 class CostAllocation(Allocation):
     "Share per unit cost (`cost_counts`), budgets only: bisect over the ratios p_i / c_l, largest first, then `fill_budget`."
     def unit_values(self, facts) -> list[Tensor]: return [f.d for f in facts]   # what each unit carries (here its d)
+    def group_weights(self, facts) -> list[float]|None: return None   # a factor per group on its shares (None: 1)
+    def _values(self, facts, channel_costs) -> list[Tensor]:
+        return _shares_per_cost(self.unit_values(facts), channel_costs, self.group_weights(facts))
     def counts(self, facts, param, sizes, min_keep, channel_costs=None):
         if channel_costs is None: raise ValueError(f"the {self.name} allocation needs channel_costs (one cost per group)")
-        return cost_counts(self.unit_values(facts), channel_costs, param, min_keep)
+        return cost_counts(self.unit_values(facts), channel_costs, param, min_keep, self.group_weights(facts))
     def candidates(self, facts, sizes, min_keep, channel_costs=None):
-        ratios = torch.cat(_shares_per_cost(self.unit_values(facts), channel_costs))
+        ratios = torch.cat(self._values(facts, channel_costs))
         top = float(ratios.max()) if len(ratios) else 1.0
         return [2 * top + 1.0] + torch.unique(ratios).flip(0).tolist()  # lambda, decreasing: widths grow
     def search(self, cost, target, facts, sizes, min_keep, channel_costs=None):
         rec = super().search(cost, target, facts, sizes, min_keep, channel_costs)
         # a prefix runs to the last unit above the bar, so one lambda step can add many units: fill what it leaves
-        w = fill_budget(cost, target, rec.widths, sizes, _shares_per_cost(self.unit_values(facts), channel_costs))
+        w = fill_budget(cost, target, rec.widths, sizes, self._values(facts, channel_costs))
         if w != rec.widths: rec.widths, rec.achieved = w, cost(w)
         return rec
 
@@ -314,3 +330,21 @@ register_allocation(ErrorAllocation("error", "output error per MAC", "#1f78b4", 
 register_allocation(ErrorThresholdAllocation("error-threshold", "global output-error threshold", "#33a02c",
                                              param_label="output threshold tau"))
 
+
+# %% ../nbs/03_allocation.ipynb #546d6d54
+class MissingSensitivityError(SNPError, ValueError):
+    "A sensitivity allocation was given factors without measured network sensitivities."
+
+class SensitivityAllocation(CostAllocation):
+    "Variance share per MAC, each group's shares weighted by its measured network sensitivity s_l (`f.sensitivity`); budgets only."
+    def group_weights(self, facts) -> list[float]:
+        s = [getattr(f, "sensitivity", None) for f in facts]
+        if any(x is None for x in s):
+            raise MissingSensitivityError(
+                f"the {self.name} allocation needs each group's measured network sensitivity, which SubspacePruner.prune "
+                "measures on the held-out calibration items: use it through SubspacePruner(allocation=...), and calibrate on "
+                "enough items for a held-out split (every 4th item is held out), or pass facts with .sensitivity")
+        return s
+
+register_allocation(SensitivityAllocation("sensitivity", "measured sensitivity x variance per MAC", "#e31a1c",
+                                          param_label="sensitivity price lambda", takes_threshold=False, measured=True))

@@ -13,19 +13,18 @@ from .utils import eval_mode, tensors_in, model_device
 from .checks import (UnreachableBudgetError, check_one_budget, check_damping, check_sequential, model_fingerprint,
                                    check_unchanged, check_batchnorm)
 from .ordering import Ordering, get_ordering
-from .allocation import Allocation, BudgetSearch, NeedsBudgetError, get_allocation, get_allocations
+from .allocation import Allocation, BudgetSearch, NeedsBudgetError, get_allocation, get_allocations, ALLOCATIONS
 from .compensation import removed_nodes, compensate_
 from .surgery import find_groups, count_macs, trace_graph, ignored_modules
 from .heads import find_heads, UnitCost
-from .factors import Factors, DAMPINGS, comp_label
+from .factors import Factors, DAMPINGS, DAMPING, comp_label
 from .batchnorm import choose_batchnorm_, split_batches, output_errors
 from .units import ChannelUnit, HeadUnit, HELD_OUT, recollect, units_visible, joint_stats, fold_dense_, build_order
 from .report import GroupRow, PruneReport
 from .diagnostics import CalibrationError, CalibrationWarning, SCARCE, watch_inputs, check_data
-# re-exported where callers import them from the pruner: the package (save/load), experiments (ALLOCATIONS, DAMPING)
+from .sensitivity import measure_sensitivities_
+# re-exported where callers import them from the pruner: the package (save/load), experiments (ALLOCATIONS, DAMPING above)
 from .serialize import save_pruned, load_pruned, fit_to_state_dict_
-from .allocation import ALLOCATIONS
-from .factors import DAMPING
 
 
 # %% auto #0
@@ -34,7 +33,7 @@ __all__ = ['UNIT_ORDERINGS', 'UNIT_SWITCH', 'ALLOCATION_CHOICE', 'FAR_BELOW', 'E
 # %% ../nbs/06_pruner.ipynb #ce06f49b
 UNIT_ORDERINGS = ("variance",)  # default alternative units per group (the encoder's massive activations, below)
 UNIT_SWITCH = 2.0  # ... taken only where the ordering's own units have over twice their held-out error
-ALLOCATION_CHOICE = ("variance", "error")  # default: each budget takes the one of least held-out network output error
+ALLOCATION_CHOICE = ("variance", "error", "sensitivity")  # default: each budget takes the one of least held-out network output error
 FAR_BELOW = 0.8  # a budget met below this fraction of its target is reported as missed
 EXACT_TOL = 1e-3 # threshold=1 promises the original outputs on the probe images to this relative error
 
@@ -202,6 +201,7 @@ def prune(self:SubspacePruner,
         raise NeedsBudgetError(f"allocation={allocs[0].name!r} needs a budget: prune(macs=...) or prune(params=...), not threshold=")
     check_unchanged(self.model, self._fingerprint)
     facts = self._factors_for(ordering)
+    sens = measure_sensitivities_(self, facts, ordering, compensate, damping) if budget and any(a.measured for a in allocs) else ""
     allocation, compensate, choice = self._choose_allocation(allocs, facts, budget, r, ordering, compensate, sequential, damping)
     widths, par, search = self._allocate(facts, allocation, budget, r, val if budget is None else None, compensate)
     pruned, rows = self._build(widths, ordering, compensate, sequential, damping=damping)
@@ -213,7 +213,7 @@ def prune(self:SubspacePruner,
                                params_after=params_after, threshold=float(par), allocation=allocation.name, ordering=ordering.name,
                                budget=f"{budget} <= {r:g}" if budget else f"threshold {val:g}", search=search,
                                curves={u.name: f.F for u, f in zip(self.units, facts)},
-                               notes=self._notes(budget, r, search, facts, compensate, damping, measured) + [n for n in (choice, bn_note) if n],
+                               notes=self._notes(budget, r, search, facts, compensate, damping, measured) + [n for n in (choice, sens if allocation.measured else "", bn_note) if n],
                                measured=measured, param_label=allocation.param_label)
 
 # %% ../nbs/06_pruner.ipynb #6e364ee8

@@ -50,6 +50,7 @@ for _m in [
     RealMethod("output+uniform", "output-greedy order, uniform ratio, LS", "output", "uniform", True),
     RealMethod("variance+error", "variance order, output-error allocation, LS", "variance", "error", True),
     RealMethod("output+error", "output-greedy order, output-error allocation, LS", "output", "error", True),
+    RealMethod("output+sensitivity", "output-greedy order, measured-sensitivity allocation, LS", "output", "sensitivity", True),
     RealMethod("dense", "default units, each consumer fitted to the dense network's outputs (sequential=\"dense\")",
                sequential="dense"),
     RealMethod("tp-l1", "Torch-Pruning L1 magnitude", tp="l1"),
@@ -57,10 +58,10 @@ for _m in [
 ]: REAL_METHODS.register(_m)
 
 # the benchmark's set (issue 20's core set): the default, no compensation, the orderings with the variance allocation, the
-# uniform ratio with three orderings, the output-error allocation, Torch-Pruning L1 and Taylor. `methods="all"` adds the
+# uniform ratio with three orderings, the output-error and measured-sensitivity allocations, Torch-Pruning L1 and Taylor. `methods="all"` adds the
 # forward-greedy, L1 and random orderings, the cost allocation and `dense` (one pass through both networks per group).
 CORE_METHODS = ("default", "nocomp", "zca", "none", "partial", "greedy", "output", "variance", "zca+uniform", "variance+uniform",
-                "output+uniform", "zca+error", "variance+error", "output+error", "tp-l1", "tp-taylor")
+                "output+uniform", "zca+error", "variance+error", "output+error", "output+sensitivity", "tp-l1", "tp-taylor")
 
 # %% ../../nbs/experiments/12c_realnets_methods.ipynb #f11dc8dc
 def taylor_grads(net:RealNet, max_batches:int=4) -> dict:
