@@ -9,9 +9,9 @@ __all__ = ['SubspacePruner', 'PruneReport', 'save_pruned', 'load_pruned', 'Layou
            'select_pruned', 'Selection', 'CalibrationWarning', 'SNPError', 'BudgetError', 'UnreachableBudgetError',
            'CountError', 'ModelChangedError', 'BatchError', 'ForwardError', 'NonFiniteError', 'EmptyLoaderError',
            'LayoutError', 'UnknownNameError', 'DuplicateNameError', 'NeedsBudgetError', 'MissingErrorWeightsError',
-           'BlockSizeError', 'TraceError', 'GraphTooLargeError', 'ModelInputError', 'IgnoredLayersTypeError',
-           'UnknownModuleClassError', 'HeadError', 'HeadOrderingError', 'AttentionConfigError', 'CalibrationError',
-           'SelectionError', 'OptionError']
+           'MissingSensitivityError', 'BlockSizeError', 'TraceError', 'GraphTooLargeError', 'ModelInputError',
+           'IgnoredLayersTypeError', 'UnknownModuleClassError', 'HeadError', 'HeadOrderingError',
+           'AttentionConfigError', 'CalibrationError', 'SelectionError', 'OptionError']
 
 # %% ../nbs/00_package.ipynb #1b3652b4
 from .pruner import SubspacePruner, PruneReport, save_pruned, load_pruned
@@ -25,7 +25,7 @@ from .checks import BudgetError, UnreachableBudgetError, CountError, ModelChange
 from .hooks import BatchError, ForwardError, NonFiniteError, EmptyLoaderError
 from .layouts import LayoutError
 from .registry import UnknownNameError, DuplicateNameError
-from .allocation import NeedsBudgetError, MissingErrorWeightsError
+from .allocation import NeedsBudgetError, MissingErrorWeightsError, MissingSensitivityError
 from .blocks import BlockSizeError
 from .surgery import TraceError, GraphTooLargeError, ModelInputError, IgnoredLayersTypeError, UnknownModuleClassError
 from .heads import HeadError, HeadOrderingError
@@ -39,6 +39,6 @@ _all_ = ["SubspacePruner", "PruneReport", "save_pruned", "load_pruned", "Layout"
          # every error the package raises, all subclasses of SNPError (tested below)
          "SNPError", "BudgetError", "UnreachableBudgetError", "CountError", "ModelChangedError", "BatchError", "ForwardError",
          "NonFiniteError", "EmptyLoaderError", "LayoutError", "UnknownNameError", "DuplicateNameError", "NeedsBudgetError",
-         "MissingErrorWeightsError", "BlockSizeError", "TraceError", "GraphTooLargeError", "ModelInputError",
+         "MissingErrorWeightsError", "MissingSensitivityError", "BlockSizeError", "TraceError", "GraphTooLargeError", "ModelInputError",
          "IgnoredLayersTypeError", "UnknownModuleClassError", "HeadError", "HeadOrderingError", "AttentionConfigError",
          "CalibrationError", "SelectionError", "OptionError"]
