@@ -71,7 +71,8 @@ def measure_sensitivities_(pruner, # a calibrated `SubspacePruner`
     if any(c is None for c in cached):
         t0 = time.perf_counter()
         nbytes = sum(p.numel() * p.element_size() for p in pruner.model.parameters()) or 1
-        build = lambda w: pruner._build(w, ordering, compensate, False, damping=damping, fit_only=True)[0]
+        # with compensation the fold zeroes the consumers' columns of the cut units: the same function without the cuts
+        build = lambda w: pruner._build(w, ordering, compensate, False, remove=not compensate, damping=damping, fit_only=True)[0]
         held = lambda: split_batches(pruner._loader, pruner._max_samples, model_device(pruner.model), HELD_OUT, True)
         s = network_sensitivities(build, pruner.model, held, facts, pruner.sizes, pruner.min_keep,
                                   per_pass=min(8, max(1, PROBE_BYTES // nbytes)))
