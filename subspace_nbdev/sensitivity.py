@@ -9,6 +9,7 @@ import torch
 from torch import nn, Tensor
 from tqdm.auto import tqdm
 from .batchnorm import split_batches, output_errors
+from .allocation import keep_counts
 from .units import HELD_OUT
 from .utils import model_device
 
@@ -25,9 +26,7 @@ def probe_width(F:Tensor, # (n,) the group's cumulative variance, F[k-1] = share
                ) -> int: # the probe's width, in [min(min_keep, n), n - 1]; n where the group cannot be cut
     "The shortest prefix that keeps 1 - `loss` of the group's variance: it must cut at least one unit, and keep `min_keep`."
     n = len(F)
-    if n <= min_keep: return n
-    hit = (F >= 1 - loss).nonzero()
-    return max(min_keep, min(int(hit[0]) + 1 if len(hit) else n, n - 1))
+    return n if n <= min_keep else min(keep_counts([F], 1 - loss, min_keep)[0], n - 1)   # the variance rule's width
 
 # %% ../nbs/06j_sensitivity.ipynb #15070111
 def network_sensitivities(build, # widths -> a pruned copy of `dense` (maps fitted without the held-out items)
