@@ -239,14 +239,22 @@ def fit_map(kind:str, # a name in `KINDS`
     S, mu = _check_cov_mean(cov, mean)
     n = S.shape[0]
     K = _as_index(n, keep).to(S.device); R = removed_nodes(n, K.cpu()).to(S.device)
-    if kind == "ls": A = damped_solve(S[K][:, K], S[R][:, K], damping, rtol)
-    elif kind == "ls0":   # second moments: the means' outer products obey the mask too
+    return _map_from(kind, mu, K, R, _normal_blocks(kind, S, mu, K, R, mask), damping, rtol)
+
+def _normal_blocks(kind, S, mu, K, R, mask):
+    "The normal equations' blocks (N_KK, N_RK) of a least-squares kind on checked statistics; None for 'mean' and 'none'."
+    if kind == "ls": return S[K][:, K], S[R][:, K]
+    if kind == "ls0":   # second moments: the means' outer products obey the mask too
         MKK, MRK = torch.outer(mu[K], mu[K]), torch.outer(mu[R], mu[K])
         if mask is not None: MKK, MRK = MKK * mask[K][:, K].to(S), MRK * mask[R][:, K].to(S)
-        A = damped_solve(S[K][:, K] + MKK, S[R][:, K] + MRK, damping, rtol)
-    elif kind in ("mean", "none"): A = S.new_zeros(len(R), len(K))
-    else: raise ValueError(f"kind={kind!r}: choose among {KINDS}")
-    return A, (S.new_zeros(len(R)) if kind == "none" else mu[R] - A @ mu[K])
+        return S[K][:, K] + MKK, S[R][:, K] + MRK
+    if kind in ("mean", "none"): return None
+    raise ValueError(f"kind={kind!r}: choose among {KINDS}")
+
+def _map_from(kind, mu, K, R, blocks, damping, rtol):
+    "A and c of one candidate from its `_normal_blocks` (formed once for all the dampings tried)."
+    A = mu.new_zeros(len(R), len(K)) if blocks is None else damped_solve(*blocks, damping, rtol)
+    return A, (mu.new_zeros(len(R)) if kind == "none" else mu[R] - A @ mu[K])
 
 def best_compensation(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (groups=1) reading the nodes
                       cov:Tensor, # (n, n) covariance of its input nodes: the maps are fitted to these statistics
@@ -291,8 +299,9 @@ def best_compensation(consumer:nn.Module, # nn.Linear or nn.Conv1d/2d/3d (groups
     label = lambda kind, lam: f"{kind}@{lam:g}" if len(dampings) > 1 and kind in ("ls", "ls0") else kind
     maps = {}
     for kind in kinds:
+        blocks = _normal_blocks(kind, S, mu, K, R, mask)   # once per kind, for every damping
         for lam in (dampings if kind in ("ls", "ls0") else (0.0,)):
-            A, c = fit_map(kind, S, mu, K, lam, rtol, mask)
+            A, c = _map_from(kind, mu, K, R, blocks, lam, rtol)
             t = torch.zeros_like(f) if kind == "none" else f
             m = mue[R] - A @ mue[K]   # the residual's mean on the scoring statistics
             # sum_t f_t tr(W_R,t Sigma W_R,t^T), Sigma = S_RR - A S_KR - S_RK A^T + A S_KK A^T: the in-bounds fluctuation
