@@ -30,6 +30,7 @@ class RealMethod:
     sequential:bool|str|None = None   # None: the pruner's; "dense": each consumer fitted to the dense network's outputs
     tp:str|None = None            # Torch-Pruning importance: "l1" or "taylor"
     batchnorm:str|None = "keep"   # BatchNorm matching (`06i_batchnorm`): only the default recipe (None) takes the pruner's
+    residual:bool = False         # also prune channels coupled through residual adds: a pruner of its own (`residual=True`)
     @property
     def kind(self) -> str: return "tp" if self.tp else "snp"
     def options(self) -> dict:
@@ -53,6 +54,8 @@ for _m in [
     RealMethod("output+sensitivity", "output-greedy order, measured-sensitivity allocation, LS", "output", "sensitivity", True),
     RealMethod("dense", "default units, each consumer fitted to the dense network's outputs (sequential=\"dense\")",
                sequential="dense"),
+    RealMethod("residual", "SubspacePruner defaults with residual streams pruned too (residual=True, its own calibration)",
+               batchnorm=None, residual=True),
     RealMethod("tp-l1", "Torch-Pruning L1 magnitude", tp="l1"),
     RealMethod("tp-taylor", "Torch-Pruning Taylor", tp="taylor"),
 ]: REAL_METHODS.register(_m)

@@ -58,7 +58,14 @@ def run_net(net:RealNet, # a network of the benchmark
     log(f"{net.name}: {macs0 / 1e6:.1f} M MACs, {len(groups)} prunable groups; calibration {cal_s:.1f} s = {cal_s / fwd_s:.1f} x one "
         f"forward pass over the calibration data ({fwd_s:.1f} s)")
     _, _, frozen = tp_groups(net.model, net.example) if not net.heads else (None, None, [])
-    grads, ratios, mlp = None, {}, None
+    grads, ratios, mlp, pruners = None, {}, None, {False: pruner}
+    def pruner_for(spec):   # residual=True finds more groups: a calibration of its own, once
+        if spec.residual not in pruners:
+            t1 = time.perf_counter()
+            pruners[spec.residual] = SubspacePruner(net.model, net.example, residual=spec.residual).calibrate(net.calib, max_samples=None, progress=False)
+            out["calibration"]["residual_calibrate_s"] = time.perf_counter() - t1
+            out["residual_groups"] = len(pruners[spec.residual].prunable) + len(pruners[spec.residual].heads)
+        return pruners[spec.residual]
     for name in methods:
         spec = REAL_METHODS[name]
         if spec.tp == "taylor" and grads is None:
@@ -69,7 +76,7 @@ def run_net(net:RealNet, # a network of the benchmark
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     if spec.kind == "snp":
-                        try: pm, rep = pruner.prune(macs=b, **spec.options())
+                        try: pm, rep = pruner_for(spec).prune(macs=b, **spec.options())
                         except HeadOrderingError:   # an ordering without a block version: MLP neurons only, own calibration
                             if mlp is None:
                                 t1 = time.perf_counter()
