@@ -23,10 +23,13 @@ PROBE_BYTES = 2**29  # probe copies evaluated per pass of the dense network: as 
 def probe_width(F:Tensor, # (n,) the group's cumulative variance, F[k-1] = share kept by the first k units
                 min_keep:int=1, # every group keeps at least this many units
                 loss:float=PROBE_LOSS, # the share of variance the probe gives up
-               ) -> int: # the probe's width, in [min(min_keep, n), n - 1]; n where the group cannot be cut
+                step:int=1, # a grouped conv's blocks: widths are multiples of it (one unit per block and prefix step)
+               ) -> int: # the probe's width, in [min_keep, n - step] and a multiple of `step`; n where the group cannot be cut
     "The shortest prefix that keeps 1 - `loss` of the group's variance: it must cut at least one unit, and keep `min_keep`."
-    n = len(F)
-    return n if n <= min_keep else min(keep_counts([F], 1 - loss, min_keep)[0], n - 1)   # the variance rule's width
+    n, lo = len(F), -(-min_keep // step) * step   # the fewest units a cut may keep: min_keep, rounded up to whole steps
+    if lo >= n: return n
+    k = min(keep_counts([F], 1 - loss, min_keep)[0], n - 1)   # the variance rule's width
+    return max(lo, k // step * step)   # rounded down: the pruner rounds widths up to whole steps, which could undo the cut
 
 # %% ../nbs/06j_sensitivity.ipynb #15070111
 def network_sensitivities(build, # widths -> a pruned copy of `dense` (maps fitted without the held-out items)
@@ -37,10 +40,11 @@ def network_sensitivities(build, # widths -> a pruned copy of `dense` (maps fitt
                           min_keep:int=1, # every group keeps at least this many units
                           loss:float=PROBE_LOSS, # the probe's share of variance lost
                           per_pass:int=1, # probe copies scored per pass of the dense network
+                          steps:list[int]|None=None, # per group, the multiple its widths take (a grouped conv's blocks); None: 1
                           progress:bool|None=None, # tqdm bar (None: where the output is a terminal or a notebook)
                          ) -> list[float]: # s_l per group (0.0 where the group cannot be cut)
     "Per group, s_l = E_l^2 / (1 - F_l(k_l)): the squared network output error of cutting it alone to its probe width, per share of variance lost."
-    widths = [probe_width(f.F, min_keep, loss) for f in facts]
+    widths = [probe_width(f.F, min_keep, loss, st) for f, st in zip(facts, steps or [1] * len(facts))]
     todo = [l for l, (k, n) in enumerate(zip(widths, sizes)) if k < n]
     out, per_pass = [0.0] * len(facts), max(1, int(per_pass))
     bar = tqdm(total=len(todo), desc="sensitivities", leave=False, disable=None if progress is None else not progress)
@@ -74,7 +78,8 @@ def measure_sensitivities_(pruner, # a calibrated `SubspacePruner`
         build = lambda w: pruner._build(w, ordering, compensate, False, remove=not compensate, damping=damping, fit_only=True)[0]
         held = lambda: split_batches(pruner._loader, pruner._max_samples, model_device(pruner.model), HELD_OUT, True)
         s = network_sensitivities(build, pruner.model, held, facts, pruner.sizes, pruner.min_keep,
-                                  per_pass=min(8, max(1, PROBE_BYTES // nbytes)))
+                                  per_pass=min(8, max(1, PROBE_BYTES // nbytes)),
+                                  steps=[getattr(u.group, "conv_groups", 1) for u in pruner.units])
         secs = time.perf_counter() - t0
         for f, x in zip(facts, s):
             if not hasattr(f, "_sensitivities"): f._sensitivities = {}
