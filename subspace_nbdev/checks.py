@@ -15,9 +15,9 @@ from .errors import SNPError
 
 # %% auto #0
 __all__ = ['BATCHNORM_MODES', 'DEGENERATE_KINDS', 'BudgetError', 'UnreachableBudgetError', 'check_budget', 'check_threshold',
-           'check_one_budget', 'OptionError', 'check_damping', 'check_sequential', 'check_batchnorm', 'CountError',
-           'check_count', 'check_folder', 'Degenerate', 'degenerate_groups', 'ModelChangedError', 'model_fingerprint',
-           'check_unchanged']
+           'check_one_budget', 'OptionError', 'check_damping', 'check_sequential', 'check_residual', 'check_batchnorm',
+           'CountError', 'check_count', 'check_folder', 'Degenerate', 'degenerate_groups', 'ModelChangedError',
+           'model_fingerprint', 'check_unchanged']
 
 # %% ../nbs/05b_checks.ipynb #8f8f67e0
 class BudgetError(SNPError, ValueError):
@@ -101,6 +101,13 @@ def check_sequential(sequential, # False, True, or "dense"
     if sequential == "dense": return "dense"
     if isinstance(sequential, str): raise OptionError(f"sequential={sequential!r}: pass False, True or 'dense'")
     return bool(sequential)
+
+def check_residual(residual, # False, True, or "choose"
+                  ) -> bool|str:
+    "False (residual streams kept), True (pruned like any group) or 'choose' (per budget, on the held-out items)."
+    if residual == "choose": return "choose"
+    if isinstance(residual, str): raise OptionError(f"residual={residual!r}: pass False, True or 'choose'")
+    return bool(residual)
 
 BATCHNORM_MODES = ("choose", "match", "keep")
 

@@ -32,6 +32,7 @@ class ChannelGroup:
     conv_groups:int = 1                          # a grouped conv's blocks: n // conv_groups consecutive channels each, equal cuts
     ops:list = field(default_factory=list)       # operations between producers and consumers: (autograd name, ' after <module>')
     params:list = field(default_factory=list)    # per-channel parameters outside any layer (a scale h * s, shape (1, n, 1, 1)): cut with the group
+    residual_coupled:bool = False                # coupled through a residual add (a stream): prunable only with `residual`
 
     @property
     def channels(self) -> dict:
@@ -190,14 +191,14 @@ def _classify(DG, tpgroup, names:dict, ignored:set, residual:bool) -> ChannelGro
     problems += _conv_blocks(g, DG.model) + _op_notes(ops)
     if gates: _gates_last(g, DG, names)   # the group is named after its main producer, not a gate's
     if g.producers: g.name = g.producers[0]
+    g.residual_coupled = bool(coupled) or len(g.producers) > 1 + len(gates)   # a gate (SE's x * s, act(gate) * up) brings its own producer
     if output or not g.consumers:
         g.prunable, g.reason = False, "network output (never pruned)"
     elif problems:
         g.prunable, g.reason = False, "; ".join(problems)
     elif any(DG.model.get_submodule(p) in ignored for p in g.producers + g.bns + g.members):
         g.prunable, g.reason = False, "ignored (ignored_layers)"
-    elif (coupled or len(g.producers) > 1 + len(gates)) and not residual:
-        # each gate (SE's x * s, a gated MLP's act(gate) * up) brings its own producer
+    elif g.residual_coupled and not residual:
         what = ", ".join(f"{coupled.count(o)} {o}" for o in sorted(set(coupled))) or "a shared input"
         g.prunable, g.reason = False, (f"coupled through a residual add ({what}; {len(g.producers)} producers): "
                                        "left unpruned (residual=True prunes it)")

@@ -11,7 +11,7 @@ from fastcore.basics import patch
 from .hooks import collect_stats, EmptyLoaderError
 from .utils import eval_mode, tensors_in, model_device
 from .checks import (UnreachableBudgetError, check_one_budget, check_damping, check_sequential, model_fingerprint,
-                                   check_unchanged, check_batchnorm)
+                                   check_unchanged, check_batchnorm, check_residual)
 from .ordering import Ordering, get_ordering
 from .allocation import Allocation, BudgetSearch, NeedsBudgetError, get_allocation, get_allocations, ALLOCATIONS
 from .compensation import removed_nodes, compensate_
@@ -58,7 +58,8 @@ class SubspacePruner:
                  ignored_layers:list|None=None, # modules whose output channels are never pruned
                  sequential:bool|str=False,   # re-collect each group's statistics on the partially pruned network; "dense":
                                               # also fit each consumer to the dense network's outputs (errors do not compound)
-                 residual:bool=False,         # also prune channels coupled through residual adds
+                 residual:bool|str=False,     # also prune channels coupled through residual adds (the streams); "choose":
+                                              # each budget takes the streams cut or kept, whichever the held-out items prefer
                  min_keep:int=1,              # channels every group keeps
                  seed:int=0,                  # seed of the "random" ordering
                  damping:float|tuple=DAMPINGS, # relative ridge of the least-squares maps, S_KK + damping mean(diag S_KK) I;
@@ -76,8 +77,8 @@ class SubspacePruner:
         self.unit_orderings = tuple(get_ordering(o).name if isinstance(o, str) else o for o in unit_orderings)
         if int(min_keep) < 1: raise ValueError(f"min_keep={min_keep}: every group must keep at least 1 channel")
         self.model, self.example_inputs, self.compensate = model, example_inputs, bool(compensate)
-        self.residual, self.min_keep, self.seed = bool(residual), int(min_keep), seed
-        self.groups = find_groups(model, example_inputs, ignored_layers=ignored_layers, residual=residual)
+        self.residual, self.min_keep, self.seed = check_residual(residual), int(min_keep), seed
+        self.groups = find_groups(model, example_inputs, ignored_layers=ignored_layers, residual=bool(self.residual))
         self.prunable = [g for g in self.groups if g.prunable]
         ignored = ignored_modules(ignored_layers, model)
         self.heads = [g for g in find_heads(model) if g.heads > 1   # a unit of its own: one head (or key/value group) cannot go
@@ -97,6 +98,11 @@ class SubspacePruner:
     @property
     def held_items(self) -> int: # calibration items held out (0: too few for a split, or not calibrated)
         return max((s.held.items for s in (self.stats or {}).values() if getattr(s, "held", None) is not None and 0 < s.held.count < s.count), default=0)
+
+    @property
+    def streams(self) -> tuple[int, ...]:
+        "Indices (in the widths' order) of the unit groups coupled through residual adds: prunable only with `residual`."
+        return tuple(i for i, u in enumerate(self.units) if getattr(u.group, "residual_coupled", False))
 
     @property
     def sizes(self) -> list[int]:
@@ -157,20 +163,29 @@ def _factors_for(self:SubspacePruner, ordering:str|Ordering) -> list[Factors]:
 # %% ../nbs/06_pruner.ipynb #494bc67d
 @patch
 def _allocate(self:SubspacePruner, facts:list, allocation:Allocation, budget:str|None, r:float|None, threshold:float|None,
-              compensate:bool) -> tuple[list, float, BudgetSearch|None]:
-    "Widths of the unit groups, the allocation parameter, and the budget search record (None for a threshold)."
+              compensate:bool, kept:tuple=()) -> tuple[list, float, BudgetSearch|None]:
+    "Widths of the unit groups, the allocation parameter, and the budget search record (None for a threshold). `kept`: groups left whole."
     sizes, mk = self.sizes, self.min_keep
-    if budget is None: return allocation.counts(facts, threshold, sizes, mk), threshold, None
+    free = [i for i in range(len(sizes)) if i not in kept]   # the allocation runs over these; the kept ones count at full width
+    sub = lambda xs: [xs[i] for i in free]
+    def whole(ks):
+        w = list(sizes)
+        for i, k in zip(free, ks): w[i] = k
+        return w
+    if budget is None: return whole(allocation.counts(sub(facts), threshold, sub(sizes), mk)), threshold, None
     cost = self.cost.macs if budget == "macs" else (lambda k: self.cost.params(k, compensate))
     full = self.macs if budget == "macs" else self.params
     target = r * full
-    smallest = cost([min(mk, n) for n in sizes])   # the smallest widths of any allocation
+    smallest = cost(whole([min(mk, n) for n in sub(sizes)]))   # the smallest widths of any allocation
     if smallest > target:
-        raise UnreachableBudgetError(f"{budget}={r} cannot be met: keeping min_keep={mk} channel(s) in every prunable group still "
+        raise UnreachableBudgetError(f"{budget}={r} cannot be met: keeping min_keep={mk} channel(s) in every prunable group "
+                         + (f"and the {len(kept)} residual stream(s) whole " if kept else "") + f"still "
                          f"leaves {smallest / full:.3f} of the {budget}; the rest is in layers that are not pruned "
                          f"({sum(not g.prunable for g in self.groups)} groups). Ask for a larger {budget}, or prune more groups.")
-    search = allocation.search(cost, target, facts, sizes, mk, self.cost.channel_costs(params=budget == "params"))
-    search.full = full
+    search = allocation.search(lambda ks: cost(whole(ks)), target, sub(facts), sub(sizes), mk,
+                               sub(self.cost.channel_costs(params=budget == "params")))
+    search.widths, search.full = whole(search.widths), full
+    if search.next_widths is not None: search.next_widths = whole(search.next_widths)
     return search.widths, search.param, search
 
 # %% ../nbs/06_pruner.ipynb #bb622675
@@ -202,8 +217,8 @@ def prune(self:SubspacePruner,
     check_unchanged(self.model, self._fingerprint)
     facts = self._factors_for(ordering)
     sens = measure_sensitivities_(self, facts, ordering, compensate, damping) if budget and any(a.measured for a in allocs) else ""
-    allocation, compensate, choice = self._choose_allocation(allocs, facts, budget, r, ordering, compensate, sequential, damping)
-    widths, par, search = self._allocate(facts, allocation, budget, r, val if budget is None else None, compensate)
+    allocation, compensate, kept, choice = self._choose_allocation(allocs, facts, budget, r, ordering, compensate, sequential, damping)
+    widths, par, search = self._allocate(facts, allocation, budget, r, val if budget is None else None, compensate, kept)
     pruned, rows = self._build(widths, ordering, compensate, sequential, damping=damping)
     bn_note = choose_batchnorm_(pruned, self.model, self._loader, self._max_samples, batchnorm, HELD_OUT)
     macs_after, params_after = count_macs(pruned, self.example_inputs)
@@ -247,19 +262,23 @@ def _measure(self:SubspacePruner, pruned:nn.Module) -> float|None:
 # %% ../nbs/06_pruner.ipynb #23a4ce5e
 @patch
 def _choose_allocation(self:SubspacePruner, allocs:tuple, facts:list, budget:str|None, r:float|None, ordering:Ordering,
-                       compensate:bool, sequential, damping) -> tuple[Allocation, bool, str]:
-    "The allocation (or deletion of the first one's units) whose network, fitted without the held-out items, is closest to the dense one on them."
-    cands = [(a, compensate) for a in allocs] + ([(allocs[0], False)] if compensate and len(allocs) > 1 else [])
-    if len(cands) == 1 or budget is None or sequential or not self.held_items: return allocs[0], compensate, ""
+                       compensate:bool, sequential, damping) -> tuple[Allocation, bool, tuple, str]:
+    """The allocation (or deletion of the first one's units), and with `residual="choose"` the residual streams cut or kept
+    (the groups left whole), whose network, fitted without the held-out items, is closest to the dense one on them."""
+    kept = [self.streams] if self.residual == "choose" and self.streams else [()]   # kept first: ties keep the streams
+    if self.residual == "choose" and self.streams and budget is not None: kept.append(())
+    cands = [(a, compensate, k) for a in allocs for k in kept] + ([(allocs[0], False, kept[0])] if compensate and len(allocs) > 1 else [])
+    if len(cands) == 1 or budget is None or sequential or not self.held_items: return allocs[0], compensate, kept[0], ""
     errs = []
-    for a, c in cands:   # one candidate copy at a time (the dense outputs are recomputed rather than held: an LM's logits are large)
-        m = self._build(self._allocate(facts, a, budget, r, None, c)[0], ordering, c, False, damping=damping, fit_only=True)[0]
+    for a, c, k in cands:   # one candidate copy at a time (the dense outputs are recomputed rather than held: an LM's logits are large)
+        m = self._build(self._allocate(facts, a, budget, r, None, c, k)[0], ordering, c, False, damping=damping, fit_only=True)[0]
         errs += output_errors(self.model, [m], split_batches(self._loader, self._max_samples, model_device(self.model), HELD_OUT, True))
         del m
-    if any(e != e for e in errs): return allocs[0], compensate, ""   # the loader gave nothing again (the BatchNorm stage warns)
+    if any(e != e for e in errs): return allocs[0], compensate, kept[0], ""   # the loader gave nothing again (the BatchNorm stage warns)
     i = min(range(len(cands)), key=lambda j: (errs[j], j))   # ties: the earlier candidate
-    names = [a.name if c == compensate else f"deletion of the {a.name} allocation's units" for a, c in cands]
-    return cands[i][0], cands[i][1], (
+    streams = lambda k: "" if len(kept) == 1 else " (streams kept)" if k else " (streams cut)"
+    names = [(a.name if c == compensate else f"deletion of the {a.name} allocation's units") + streams(k) for a, c, k in cands]
+    return cands[i][0], cands[i][1], cands[i][2], (
         f"Allocation chosen on the held-out calibration items: each candidate built with its maps fitted on the other items, "
         f"scored by the relative output error of the whole network on the held-out ones, the chosen one refitted on all: "
         + ", ".join(f"{n} {e:.4g}" + (" (chosen)" if j == i else "") for j, (n, e) in enumerate(zip(names, errs))) + ".")

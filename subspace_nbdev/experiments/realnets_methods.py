@@ -30,7 +30,7 @@ class RealMethod:
     sequential:bool|str|None = None   # None: the pruner's; "dense": each consumer fitted to the dense network's outputs
     tp:str|None = None            # Torch-Pruning importance: "l1" or "taylor"
     batchnorm:str|None = "keep"   # BatchNorm matching (`06i_batchnorm`): only the default recipe (None) takes the pruner's
-    residual:bool = False         # also prune channels coupled through residual adds: a pruner of its own (`residual=True`)
+    residual:bool|str = False     # the pruner's `residual` (True, or "choose": cut or kept per budget): a pruner of its own
     @property
     def kind(self) -> str: return "tp" if self.tp else "snp"
     def options(self) -> dict:
@@ -56,6 +56,8 @@ for _m in [
                sequential="dense"),
     RealMethod("residual", "SubspacePruner defaults with residual streams pruned too (residual=True, its own calibration)",
                batchnorm=None, residual=True),
+    RealMethod("residual-choice", "SubspacePruner defaults with residual streams cut or kept per budget on the held-out items "
+               "(residual=\"choose\", its own calibration)", batchnorm=None, residual="choose"),
     RealMethod("tp-l1", "Torch-Pruning L1 magnitude", tp="l1"),
     RealMethod("tp-taylor", "Torch-Pruning Taylor", tp="taylor"),
 ]: REAL_METHODS.register(_m)

@@ -59,11 +59,11 @@ def run_net(net:RealNet, # a network of the benchmark
         f"forward pass over the calibration data ({fwd_s:.1f} s)")
     _, _, frozen = tp_groups(net.model, net.example) if not net.heads else (None, None, [])
     grads, ratios, mlp, pruners = None, {}, None, {False: pruner}
-    def pruner_for(spec):   # residual=True finds more groups: a calibration of its own, once
+    def pruner_for(spec):   # residual streams are more groups: a calibration of its own, once per setting
         if spec.residual not in pruners:
             t1 = time.perf_counter()
             pruners[spec.residual] = SubspacePruner(net.model, net.example, residual=spec.residual).calibrate(net.calib, max_samples=None, progress=False)
-            out["calibration"]["residual_calibrate_s"] = time.perf_counter() - t1
+            out["calibration"][f"residual_{spec.residual}_calibrate_s"] = time.perf_counter() - t1
             out["residual_groups"] = len(pruners[spec.residual].prunable) + len(pruners[spec.residual].heads)
         return pruners[spec.residual]
     for name in methods:
