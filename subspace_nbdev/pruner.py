@@ -9,7 +9,7 @@ import torch
 from torch import nn, Tensor
 from fastcore.basics import patch
 from .hooks import collect_stats, EmptyLoaderError
-from .utils import eval_mode, tensors_in, model_device
+from .utils import eval_mode, tensors_in
 from .checks import (UnreachableBudgetError, check_one_budget, check_damping, check_sequential, model_fingerprint,
                                    check_unchanged, check_batchnorm, check_residual)
 from .ordering import Ordering, get_ordering
@@ -18,11 +18,12 @@ from .compensation import removed_nodes, compensate_
 from .surgery import find_groups, count_macs, trace_graph, ignored_modules
 from .heads import find_heads, UnitCost
 from .factors import Factors, DAMPINGS, DAMPING, comp_label
-from .batchnorm import choose_batchnorm_, split_batches, output_errors
+from .batchnorm import choose_batchnorm_
 from .units import ChannelUnit, HeadUnit, HELD_OUT, recollect, units_visible, joint_stats, fold_dense_, build_order
 from .report import GroupRow, PruneReport
 from .diagnostics import CalibrationError, CalibrationWarning, SCARCE, watch_inputs, check_data
 from .sensitivity import measure_sensitivities_
+from .choice import choose_allocation
 # re-exported where callers import them from the pruner: the package (save/load), experiments (ALLOCATIONS, DAMPING above)
 from .serialize import save_pruned, load_pruned, fit_to_state_dict_
 
@@ -217,7 +218,7 @@ def prune(self:SubspacePruner,
     check_unchanged(self.model, self._fingerprint)
     facts = self._factors_for(ordering)
     sens = measure_sensitivities_(self, facts, ordering, compensate, damping) if budget and any(a.measured for a in allocs) else ""
-    allocation, compensate, kept, choice = self._choose_allocation(allocs, facts, budget, r, ordering, compensate, sequential, damping)
+    allocation, compensate, kept, choice = choose_allocation(self, allocs, facts, budget, r, ordering, compensate, sequential, damping)
     widths, par, search = self._allocate(facts, allocation, budget, r, val if budget is None else None, compensate, kept)
     pruned, rows = self._build(widths, ordering, compensate, sequential, damping=damping)
     bn_note = choose_batchnorm_(pruned, self.model, self._loader, self._max_samples, batchnorm, HELD_OUT)
@@ -258,30 +259,6 @@ def _measure(self:SubspacePruner, pruned:nn.Module) -> float|None:
     if not isinstance(y1, Tensor) or y1.shape != y0.shape: return None
     den = float(y0.double().square().sum())
     return float((y1.double() - y0.double()).square().sum() / den) ** 0.5 if den > 0 else None
-
-# %% ../nbs/06_pruner.ipynb #23a4ce5e
-@patch
-def _choose_allocation(self:SubspacePruner, allocs:tuple, facts:list, budget:str|None, r:float|None, ordering:Ordering,
-                       compensate:bool, sequential, damping) -> tuple[Allocation, bool, tuple, str]:
-    """The allocation (or deletion of the first one's units), and with `residual="choose"` the residual streams cut or kept
-    (the groups left whole), whose network, fitted without the held-out items, is closest to the dense one on them."""
-    kept = [self.streams] if self.residual == "choose" and self.streams else [()]   # kept first: ties keep the streams
-    if self.residual == "choose" and self.streams and budget is not None: kept.append(())
-    cands = [(a, compensate, k) for a in allocs for k in kept] + ([(allocs[0], False, kept[0])] if compensate and len(allocs) > 1 else [])
-    if len(cands) == 1 or budget is None or sequential or not self.held_items: return allocs[0], compensate, kept[0], ""
-    errs = []
-    for a, c, k in cands:   # one candidate copy at a time (the dense outputs are recomputed rather than held: an LM's logits are large)
-        m = self._build(self._allocate(facts, a, budget, r, None, c, k)[0], ordering, c, False, damping=damping, fit_only=True)[0]
-        errs += output_errors(self.model, [m], split_batches(self._loader, self._max_samples, model_device(self.model), HELD_OUT, True))
-        del m
-    if any(e != e for e in errs): return allocs[0], compensate, kept[0], ""   # the loader gave nothing again (the BatchNorm stage warns)
-    i = min(range(len(cands)), key=lambda j: (errs[j], j))   # ties: the earlier candidate
-    streams = lambda k: "" if len(kept) == 1 else " (streams kept)" if k else " (streams cut)"
-    names = [(a.name if c == compensate else f"deletion of the {a.name} allocation's units") + streams(k) for a, c, k in cands]
-    return cands[i][0], cands[i][1], cands[i][2], (
-        f"Allocation chosen on the held-out calibration items: each candidate built with its maps fitted on the other items, "
-        f"scored by the relative output error of the whole network on the held-out ones, the chosen one refitted on all: "
-        + ", ".join(f"{n} {e:.4g}" + (" (chosen)" if j == i else "") for j, (n, e) in enumerate(zip(names, errs))) + ".")
 
 # %% ../nbs/06_pruner.ipynb #54b0f2f4
 @patch
