@@ -95,19 +95,21 @@ def check_damping(damping, # a relative ridge >= 0, or a non-empty tuple (list) 
     ds = tuple(float(d) for d in ds)
     return ds if as_tuple or isinstance(damping, (tuple, list)) else ds[0]
 
+def _switch(value, name:str, word:str) -> bool|str:
+    "A switch that is False, True or one named mode `word`; any other string is an `OptionError` naming the three."
+    if value == word: return word
+    if isinstance(value, str): raise OptionError(f"{name}={value!r}: pass False, True or {word!r}")
+    return bool(value)
+
 def check_sequential(sequential, # False, True, or "dense"
                     ) -> bool|str:
     "False, True (statistics re-collected on the partially pruned network) or 'dense' (and fitted to the dense outputs)."
-    if sequential == "dense": return "dense"
-    if isinstance(sequential, str): raise OptionError(f"sequential={sequential!r}: pass False, True or 'dense'")
-    return bool(sequential)
+    return _switch(sequential, "sequential", "dense")
 
 def check_residual(residual, # False, True, or "choose"
                   ) -> bool|str:
     "False (residual streams kept), True (pruned like any group) or 'choose' (per budget, on the held-out items)."
-    if residual == "choose": return "choose"
-    if isinstance(residual, str): raise OptionError(f"residual={residual!r}: pass False, True or 'choose'")
-    return bool(residual)
+    return _switch(residual, "residual", "choose")
 
 BATCHNORM_MODES = ("choose", "match", "keep")
 
