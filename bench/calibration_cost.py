@@ -4,7 +4,7 @@
     python bench/calibration_cost.py --base e8e2abd --nets crepe,efficientnet,minilm,fmnist-vgg,fmnist-resnet,vgg16
 
 Each network is built once by the current loaders (`snp-realnets`' networks; `vgg16`: torchvision VGG-16 with random
-weights and 64 random 128-px images) and saved. Then every calibration runs in a process of its own, alternating the
+weights and 64 random 128-px images; `resnet50` likewise) and saved. Then every calibration runs in a process of its own, alternating the
 base commit (its package from a git worktree, first on PYTHONPATH) and the current code, `rounds` times each; the best
 time of each is kept. Memory is the calibration's working set: the largest resident set sampled every 5 ms during
 `calibrate`, less the resident set just before it (after `malloc_trim`, so that memory freed while loading is not
@@ -21,10 +21,10 @@ CLASSES = ("realnets", "fmnist_models")   # modules whose classes the saved netw
 def _save(name:str, path:Path):
     "Build network `name` with the current code and save its model, example input and calibration batches."
     import torch
-    if name == "vgg16":
+    if name in ("vgg16", "resnet50"):
         import torchvision
         torch.manual_seed(0)
-        d = dict(model=torchvision.models.vgg16().eval(), example=torch.randn(1, 3, 128, 128),
+        d = dict(model=getattr(torchvision.models, name)().eval(), example=torch.randn(1, 3, 128, 128),
                  calib=list(torch.randn(64, 3, 128, 128).split(16)))
     else:
         from subspace_nbdev.experiments.realnets_networks import NETS
@@ -66,7 +66,7 @@ def _shims(folder:Path):
 
 @call_parse
 def main(base:str="e8e2abd", # the commit to compare with (default: the last before issue 21's held-out work)
-         nets:str="crepe,efficientnet,minilm,fmnist-vgg,fmnist-resnet", # comma-separated: snp-realnets' networks, or vgg16
+         nets:str="crepe,efficientnet,minilm,fmnist-vgg,fmnist-resnet", # comma-separated: snp-realnets' networks, vgg16 or resnet50
          rounds:int=2, # calibrations of each code per network (best time, largest working set kept)
          threads:int=1, # torch threads per calibration
          child:str=None, # internal: run one calibration of this saved network

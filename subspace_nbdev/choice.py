@@ -23,7 +23,12 @@ def choose_allocation(pruner, # a calibrated `SubspacePruner`
     streams = pruner.streams if pruner.residual == "choose" else ()
     kept = [streams] + ([()] if streams and budget is not None else [])   # kept first: ties keep the streams
     cands = [(a, compensate, k) for a in allocs for k in kept] + ([(allocs[0], False, kept[0])] if compensate and len(allocs) > 1 else [])
-    if len(cands) == 1 or budget is None or sequential or not pruner.held_items: return allocs[0], compensate, kept[0], ""
+    full = pruner.macs if budget == "macs" else pruner.params
+    out_of_reach = lambda c: pruner._least_cost(budget, c, streams) > r * full   # even min_keep everywhere else is too much
+    cands = [(a, c, k) for a, c, k in cands if not (k and budget is not None and out_of_reach(c))]
+    if len(cands) == 1 or budget is None or sequential or not pruner.held_items:
+        a, c, k = cands[0]
+        return a, c, k, ("The residual streams are cut: with them whole no allocation meets the budget." if streams and not k else "")
     errs = []
     for a, c, k in cands:   # one candidate copy at a time (the dense outputs are recomputed rather than held: an LM's logits are large)
         m = pruner._build(pruner._allocate(facts, a, budget, r, None, c, k)[0], ordering, c, False, damping=damping, fit_only=True)[0]
@@ -31,7 +36,7 @@ def choose_allocation(pruner, # a calibrated `SubspacePruner`
         del m
     if any(e != e for e in errs): return allocs[0], compensate, kept[0], ""   # the loader gave nothing again (the BatchNorm stage warns)
     i = min(range(len(cands)), key=lambda j: (errs[j], j))   # ties: the earlier candidate
-    tag = lambda k: "" if len(kept) == 1 else " (streams kept)" if k else " (streams cut)"
+    tag = lambda k: "" if not streams or budget is None else " (streams kept)" if k else " (streams cut)"
     names = [(a.name if c == compensate else f"deletion of the {a.name} allocation's units") + tag(k) for a, c, k in cands]
     return cands[i][0], cands[i][1], cands[i][2], (
         f"Allocation chosen on the held-out calibration items: each candidate built with its maps fitted on the other items, "

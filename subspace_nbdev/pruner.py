@@ -13,7 +13,7 @@ from .utils import eval_mode, tensors_in
 from .checks import (UnreachableBudgetError, check_one_budget, check_damping, check_sequential, model_fingerprint,
                                    check_unchanged, check_batchnorm, check_residual)
 from .ordering import Ordering, get_ordering
-from .allocation import Allocation, BudgetSearch, NeedsBudgetError, get_allocation, get_allocations, ALLOCATIONS
+from .allocation import Allocation, BudgetSearch, NeedsBudgetError, get_allocations, ALLOCATIONS
 from .compensation import removed_nodes, compensate_
 from .surgery import find_groups, count_macs, trace_graph, ignored_modules
 from .heads import find_heads, UnitCost
@@ -59,8 +59,8 @@ class SubspacePruner:
                  ignored_layers:list|None=None, # modules whose output channels are never pruned
                  sequential:bool|str=False,   # re-collect each group's statistics on the partially pruned network; "dense":
                                               # also fit each consumer to the dense network's outputs (errors do not compound)
-                 residual:bool|str=False,     # also prune channels coupled through residual adds (the streams); "choose":
-                                              # each budget takes the streams cut or kept, whichever the held-out items prefer
+                 residual:bool|str="choose",  # channels coupled through residual adds (the streams): "choose" cut or kept per
+                                              # budget, on the held-out items (a threshold keeps them); True cut, False kept
                  min_keep:int=1,              # channels every group keeps
                  seed:int=0,                  # seed of the "random" ordering
                  damping:float|tuple=DAMPINGS, # relative ridge of the least-squares maps, S_KK + damping mean(diag S_KK) I;
@@ -163,6 +163,12 @@ def _factors_for(self:SubspacePruner, ordering:str|Ordering) -> list[Factors]:
 
 # %% ../nbs/06_pruner.ipynb #494bc67d
 @patch
+def _least_cost(self:SubspacePruner, budget:str, compensate:bool, kept:tuple=()) -> int:
+    "The least MACs or parameters (`budget`) any allocation reaches: min_keep units in every group but the `kept` ones."
+    w = [n if i in kept else min(self.min_keep, n) for i, n in enumerate(self.sizes)]
+    return self.cost.macs(w) if budget == "macs" else self.cost.params(w, compensate)
+
+@patch
 def _allocate(self:SubspacePruner, facts:list, allocation:Allocation, budget:str|None, r:float|None, threshold:float|None,
               compensate:bool, kept:tuple=()) -> tuple[list, float, BudgetSearch|None]:
     "Widths of the unit groups, the allocation parameter, and the budget search record (None for a threshold). `kept`: groups left whole."
@@ -176,8 +182,7 @@ def _allocate(self:SubspacePruner, facts:list, allocation:Allocation, budget:str
     if budget is None: return whole(allocation.counts(sub(facts), threshold, sub(sizes), mk)), threshold, None
     cost = self.cost.macs if budget == "macs" else (lambda k: self.cost.params(k, compensate))
     full = self.macs if budget == "macs" else self.params
-    target = r * full
-    smallest = cost(whole([min(mk, n) for n in sub(sizes)]))   # the smallest widths of any allocation
+    target, smallest = r * full, self._least_cost(budget, compensate, kept)
     if smallest > target:
         raise UnreachableBudgetError(f"{budget}={r} cannot be met: keeping min_keep={mk} channel(s) in every prunable group "
                          + (f"and the {len(kept)} residual stream(s) whole " if kept else "") + f"still "
@@ -332,8 +337,7 @@ def _unit_factors(self:SubspacePruner, u, o:Ordering, stats:dict, model:nn.Modul
 @patch
 def _note(self:SubspacePruner, name:str, n:int, k:int) -> str:
     "A row's note: all kept, scarce samples, degenerate data."
-    note = "" if k < n else "all kept"
-    sc = self.scarce.get(name)
+    note, sc = ("" if k < n else "all kept"), self.scarce.get(name)
     if sc: note = (note + "; " if note else "") + f"scarce: {sc['samples']} samples for {sc['nodes']} ch."
     if self.degenerate and k < n: note = (note + "; " if note else "") + "degenerate data: no error estimate (see warnings)"
     return note

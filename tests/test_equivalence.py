@@ -59,8 +59,9 @@ def _llama():
 def _cases():
     img = lambda: (_images(1, 0), [_images(16, s) for s in range(1, 9)], _images(8, 99))
     tok = lambda: (_tokens(1, 0), [_tokens(8, s) for s in range(1, 9)], _tokens(4, 99))
-    return {"vgg": (_vgg, img, {}), "resnet18": (_resnet, img, {}), "resnet18_residual": (_resnet, img, dict(residual=True)),
-            "mobilenet_v3_small": (_mobilenet, img, {}), "tv_vit": (_tv_vit, img, {}),
+    # residual=False: the default until residual="choose" (06_pruner tests that its streams-kept candidate is this prune)
+    return {"vgg": (_vgg, img, {}), "resnet18": (_resnet, img, dict(residual=False)), "resnet18_residual": (_resnet, img, dict(residual=True)),
+            "mobilenet_v3_small": (_mobilenet, img, dict(residual=False)), "tv_vit": (_tv_vit, img, {}),
             "bert": (_bert, tok, {}), "llama": (_llama, tok, {})}
 
 # (ordering, allocation, budget, prune overrides): each prune of each model

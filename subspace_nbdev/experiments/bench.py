@@ -124,7 +124,7 @@ def benchmark_model(name:str="vgg16",       # a torchvision classification model
     model = ctor().eval().to(device)
     batches = [b.to(device) for b in torch.randn(images, 3, size, size).split(batch_size)]
     example = batches[0][:1]
-    pruner = SubspacePruner(model, example, ordering=ordering)
+    pruner = SubspacePruner(model, example, ordering=ordering, residual=False)   # the paper's recipe: streams kept
     with torch.no_grad(): model(batches[0])                                           # warm-up
     forward = lambda: torch.no_grad()(lambda: [model(b) for b in batches] and None)()
     fwd = [_timed(forward, device)]

@@ -292,7 +292,8 @@ def imagenet_experiment(arch:str="vgg16", # torchvision architecture: "vgg16" or
         if rank == 0:
             say(f"[3/6] calibrating on {len(calib)} training images")
             with steps("calibrate"):
-                pruner = SubspacePruner(model, example, ordering=ordering, allocation=allocation, compensate=compensate)
+                pruner = SubspacePruner(model, example, ordering=ordering, allocation=allocation, compensate=compensate,
+                                        residual=False)   # the paper's recipe: the residual streams kept whole
                 with amp_autocast(dev, amp): pruner.calibrate(loader(calib), max_samples=calib_images, progress=progress)
             say(f"[4/6] pruning to {macs:g} of the MACs")
             with steps("prune"):

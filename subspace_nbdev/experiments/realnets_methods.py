@@ -30,7 +30,8 @@ class RealMethod:
     sequential:bool|str|None = None   # None: the pruner's; "dense": each consumer fitted to the dense network's outputs
     tp:str|None = None            # Torch-Pruning importance: "l1" or "taylor"
     batchnorm:str|None = "keep"   # BatchNorm matching (`06i_batchnorm`): only the default recipe (None) takes the pruner's
-    residual:bool|str = False     # the pruner's `residual` (True, or "choose": cut or kept per budget): a pruner of its own
+    residual:bool|str|None = False # the pruner's `residual`: None its default ("choose"), False the streams kept (the
+                                   # recipes' common pruner), True cut; a setting other than the default's: a pruner of its own
     @property
     def kind(self) -> str: return "tp" if self.tp else "snp"
     def options(self) -> dict:
@@ -40,7 +41,7 @@ class RealMethod:
 _O = lambda o: RealMethod(f"{o}", f"{o} order, variance allocation, LS", o, "variance", True)
 REAL_METHODS = Registry("real_method", RealMethod)   # name -> method, in table order
 for _m in [
-    RealMethod("default", "SubspacePruner defaults", batchnorm=None),
+    RealMethod("default", "SubspacePruner defaults", batchnorm=None, residual=None),
     RealMethod("nocomp", "output order, variance allocation, deleted without compensation", "output", "variance", False),
     RealMethod("zca", "zca order, variance allocation, LS: the paper's recipe", "zca", "variance", True),
     *[_O(o) for o in ("none", "partial", "greedy", "output", "forward", "l1", "variance", "random")],
@@ -56,8 +57,8 @@ for _m in [
                sequential="dense"),
     RealMethod("residual", "SubspacePruner defaults with residual streams pruned too (residual=True, its own calibration)",
                batchnorm=None, residual=True),
-    RealMethod("residual-choice", "SubspacePruner defaults with residual streams cut or kept per budget on the held-out items "
-               "(residual=\"choose\", its own calibration)", batchnorm=None, residual="choose"),
+    RealMethod("streams-kept", "SubspacePruner defaults with the residual streams kept whole (residual=False, the default "
+               "before residual=\"choose\")", batchnorm=None, residual=False),
     RealMethod("tp-l1", "Torch-Pruning L1 magnitude", tp="l1"),
     RealMethod("tp-taylor", "Torch-Pruning Taylor", tp="taylor"),
 ]: REAL_METHODS.register(_m)

@@ -43,7 +43,7 @@ def run_net(net:RealNet, # a network of the benchmark
     dense_held, dense_val = _cat(net.model, net.held), _cat(net.model, net.val)
     t = time.perf_counter(); _cat(net.model, net.calib); fwd_s = time.perf_counter() - t   # one plain pass over the calibration data
     macs0, params0 = count_macs(net.model, net.example)
-    pruner = SubspacePruner(net.model, net.example)
+    pruner = SubspacePruner(net.model, net.example)   # the defaults: the `default` rows and the calibration cost
     t = time.perf_counter()
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
@@ -58,13 +58,14 @@ def run_net(net:RealNet, # a network of the benchmark
     log(f"{net.name}: {macs0 / 1e6:.1f} M MACs, {len(groups)} prunable groups; calibration {cal_s:.1f} s = {cal_s / fwd_s:.1f} x one "
         f"forward pass over the calibration data ({fwd_s:.1f} s)")
     _, _, frozen = tp_groups(net.model, net.example) if not net.heads else (None, None, [])
-    grads, ratios, mlp, pruners = None, {}, None, {False: pruner}
-    def pruner_for(spec):   # residual streams are more groups: a calibration of its own, once per setting
+    grads, ratios, mlp, pruners = None, {}, None, {None: pruner}
+    out["streams"] = len(pruner.streams)
+    def pruner_for(spec):   # another residual setting: a calibration of its own, where the network has streams to cut
+        if not pruner.streams: return pruner   # no stream: every setting builds the same networks
         if spec.residual not in pruners:
             t1 = time.perf_counter()
             pruners[spec.residual] = SubspacePruner(net.model, net.example, residual=spec.residual).calibrate(net.calib, max_samples=None, progress=False)
             out["calibration"][f"residual_{spec.residual}_calibrate_s"] = time.perf_counter() - t1
-            out["residual_groups"] = len(pruners[spec.residual].prunable) + len(pruners[spec.residual].heads)
         return pruners[spec.residual]
     for name in methods:
         spec = REAL_METHODS[name]

@@ -82,8 +82,8 @@ def plot_net(res:dict, fname=None):
 
 # %% ../../nbs/experiments/12d_realnets_tables.ipynb #0c360f9e
 RULE = ("Among the one-shot SNP recipes (every ordering x allocation x compensation of the benchmark; `random` excluded, "
-        "`default`, which names the package's current choice, `residual` and `residual-choice`, which are the default on a "
-        "calibration of more groups, and `dense`, which re-reads the calibration data once per group and so is outside the default's "
+        "`default`, which names the package's current choice, `residual` and `streams-kept`, which are the default with "
+        "the residual streams always cut or always kept, and `dense`, which re-reads the calibration data once per group and so is outside the default's "
         "calibration-cost bound), choose the one "
         "with the least worst-case loss against the best method of each cell (Torch-Pruning included), over the cells "
         "(network, budget) at 0.7 and 0.5 of the MACs of every network of the benchmark (the real networks and the "
@@ -91,7 +91,7 @@ RULE = ("Among the one-shot SNP recipes (every ordering x allocation x compensat
         "or cosine x 100); ties by the mean loss. A cell that a recipe cannot reach counts as a loss of 100.")
 
 # %% ../../nbs/experiments/12d_realnets_tables.ipynb #1bdc5806
-def rule_table(results:dict, budgets=(0.7, 0.5), exclude=("random", "default", "residual", "residual-choice", "dense")) -> tuple[list, str]:
+def rule_table(results:dict, budgets=(0.7, 0.5), exclude=("random", "default", "residual", "streams-kept", "dense")) -> tuple[list, str]:
     "Each candidate's loss (points) against the best method per cell, its worst and mean loss; sorted by the rule (first: its choice)."
     cells = [(n, b) for n, res in results["nets"].items() for b in budgets if any(r["budget"] == b for r in res["rows"])]
     scale = lambda res: 100 if res["unit"] == "cos" else 1

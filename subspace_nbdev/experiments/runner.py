@@ -66,7 +66,7 @@ def run_network(model:nn.Module, # trained network in eval mode (not modified)
     macs0, params0 = count_macs(model, example_inputs)
     t0 = time.perf_counter()
     base = dict(acc=ev(model) if base_acc is None else base_acc, macs=macs0, params=params0)
-    pruner = SubspacePruner(model, example_inputs)
+    pruner = SubspacePruner(model, example_inputs, residual=False)   # the paper's recipes: the residual streams kept whole
     groups = [g for g in pruner.groups if g.prunable]
     heads = vit_heads(model)   # timm attention modules: the ViT methods' heads
     out = dict(base=base, groups={g.name: g.n for g in groups}, rows=[], spectra={}, timings={})
@@ -82,7 +82,7 @@ def run_network(model:nn.Module, # trained network in eval mode (not modified)
         key = tuple(sorted(spec.pruner.items()))
         if key not in pruners:
             t = time.perf_counter()
-            pruners[key] = SubspacePruner(model, example_inputs, **spec.pruner).calibrate(calib_loader, max_samples=calib_samples, progress=False)
+            pruners[key] = SubspacePruner(model, example_inputs, **{"residual": False, **spec.pruner}).calibrate(calib_loader, max_samples=calib_samples, progress=False)
             out["timings"][f"calibrate_s {dict(key)}"] = time.perf_counter() - t
         return pruners[key]
     ratios = {}
