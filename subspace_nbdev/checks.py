@@ -108,7 +108,7 @@ def check_sequential(sequential, # False, True, or "dense"
 
 def check_residual(residual, # False, True, or "choose"
                   ) -> bool|str:
-    "False (residual streams kept), True (pruned like any group) or 'choose' (per budget, on the held-out items)."
+    "False (residual streams kept), True (pruned like any group) or 'choose' (the pruner's default: per budget, on the held-out items)."
     return _switch(residual, "residual", "choose")
 
 BATCHNORM_MODES = ("choose", "match", "keep")

@@ -208,7 +208,8 @@ def write_results(out:str|Path) -> dict:
                       for n, r in nets.items())
     m = next(iter(nets.values()))["timing"]["machine"]
     results["protocol"] = (f"One-shot pruning to a MACs budget (one multiply-add = 1; attention matmuls included), no fine-tuning, measured on "
-                           f"held-out data; every SNP recipe from one calibration per network (`prune` overrides); Torch-Pruning's one-shot "
+                           f"held-out data; every SNP recipe from one calibration per network (`prune` overrides; where a network has residual "
+                           f"streams, the default and each other `residual` setting on a calibration of its own); Torch-Pruning's one-shot "
                            f"`MetaPruner` at one local ratio. Wall time per network on {m}: {walls}.")
     rows, md = rule_table(results)
     results["rule_table"], results["rule_choice"] = md, (rows[0]["method"] if rows else None)
