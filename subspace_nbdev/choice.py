@@ -27,14 +27,13 @@ def choose_allocation(pruner, # a calibrated `SubspacePruner`
     out_of_reach = lambda c: pruner._least_cost(budget, c, streams) > r * full   # even min_keep everywhere else is too much
     cands = [(a, c, k) for a, c, k in cands if not (k and budget is not None and out_of_reach(c))]
     if len(cands) == 1 or budget is None or sequential or not pruner.held_items:
-        a, c, k = cands[0]
-        return a, c, k, ("The residual streams are cut: with them whole no allocation meets the budget." if streams and not k else "")
+        return (*cands[0], "The residual streams are cut: with them whole no allocation meets the budget." if streams and not cands[0][2] else "")
     errs = []
     for a, c, k in cands:   # one candidate copy at a time (the dense outputs are recomputed rather than held: an LM's logits are large)
         m = pruner._build(pruner._allocate(facts, a, budget, r, None, c, k)[0], ordering, c, False, damping=damping, fit_only=True)[0]
         errs += output_errors(pruner.model, [m], split_batches(pruner._loader, pruner._max_samples, model_device(pruner.model), HELD_OUT, True))
         del m
-    if any(e != e for e in errs): return allocs[0], compensate, kept[0], ""   # the loader gave nothing again (the BatchNorm stage warns)
+    if any(e != e for e in errs): return (*cands[0], "")   # the loader gave nothing again (the BatchNorm stage warns)
     i = min(range(len(cands)), key=lambda j: (errs[j], j))   # ties: the earlier candidate
     tag = lambda k: "" if not streams or budget is None else " (streams kept)" if k else " (streams cut)"
     names = [(a.name if c == compensate else f"deletion of the {a.name} allocation's units") + tag(k) for a, c, k in cands]
